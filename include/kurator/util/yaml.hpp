@@ -1,0 +1,25 @@
+// YAML <-> JSON. Kubernetes objects travel as nlohmann::json inside kurator; YAML is only the
+// input and output format. Scalars follow the YAML 1.2 core schema (what sigs.k8s.io/yaml does):
+// plain true/false/null/numbers become typed values, quoted scalars stay strings.
+#pragma once
+#include <kurator/util/result.hpp>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kurator::yaml {
+using json = nlohmann::json;
+
+// Parses every document of a multi-document stream. Empty documents (and `---` alone) are skipped.
+// `source` names the input in errors: "deploy.yaml: line 3, column 5: ...".
+Result<std::vector<json>> parse_all(std::string_view text, std::string_view source);
+// Parses exactly one document (an empty input yields null).
+Result<json> parse_one(std::string_view text, std::string_view source);
+// Emits one document as block-style YAML.
+std::string dump(const json& value);
+// Emits documents separated by "---".
+std::string dump_all(const std::vector<json>& docs);
+
+}  // namespace kurator::yaml

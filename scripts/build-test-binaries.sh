@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds, from Go modules only, the real binaries kurator's local control plane and e2e tests use:
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and helm, at the versions
+# pinned in scripts/versions.env. Results are cached outside the repo, keyed by version:
+#   $KURATOR_BIN_CACHE/<component>-<version>/<binary>      (default ~/.cache/kurator/bin)
+# and published as a local mirror laid out like the upstream release pages, with a catalog overlay
+# holding the sha256 of these local builds:
+#   $KURATOR_MIRROR_DIR/<host>/<path>                       (default ~/.cache/kurator/mirror)
+#   $KURATOR_MIRROR_DIR/catalog-overlay.yaml
+# Does nothing for a component already built. Needs network only to reach the Go module proxy.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+cache=${KURATOR_BIN_CACHE:-$HOME/.cache/kurator/bin}
+mirror=${KURATOR_MIRROR_DIR:-$HOME/.cache/kurator/mirror}
+work=${KURATOR_BUILD_DIR:-$HOME/.cache/kurator/build}
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+mkdir -p "$cache" "$mirror" "$work"
+
+log() { printf '[build-test-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+have() { [ -x "$cache/$1-$2/$3" ]; }
+
+k8s_ldflags() {
+  local v=$1 major minor
+  major=${v#v}; major=${major%%.*}
+  minor=${v#v*.}; minor=${minor%%.*}
+  local f="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    f+=" -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    f+=" -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$f"
+}
+
+build_kubernetes() {
+  local v=$KUBERNETES_VERSION bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl) todo=()
+  for b in "${bins[@]}"; do have kubernetes "$v" "$b" || todo+=("$b"); done
+  ((${#todo[@]})) || { log "kubernetes $v: cached"; return; }
+  log "kubernetes $v: building ${todo[*]} (cold: tens of minutes)"
+  local d="$work/kubernetes-$v"
+  mkdir -p "$d"
+  local modjson gomod
+  modjson=$(cd "$d" && go mod download -json "k8s.io/kubernetes@$v")
+  gomod=$(printf '%s' "$modjson" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [ -f "$gomod" ] || { log "could not download k8s.io/kubernetes@$v"; exit 1; }
+  local staging_v="v0.${v#v1.}"
+  {
+    echo "module kurator.local/k8s-wrapper"
+    grep -E '^go [0-9]' "$gomod"
+    grep -E '^godebug ' "$gomod" || true
+    echo "require k8s.io/kubernetes $v"
+    echo "replace ("
+    sed -n 's#^[[:space:]]*\(k8s.io/[A-Za-z0-9._-]*\) => ./staging/.*#\1#p' "$gomod" |
+      while read -r m; do echo "	$m => $m $staging_v"; done
+    echo ")"
+  } >"$d/go.mod"
+  local out="$d/out"
+  mkdir -p "$out"
+  local pkgs=()
+  for b in "${todo[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+  (cd "$d" && go build -trimpath -ldflags "$(k8s_ldflags "$v")" -o "$out/" "${pkgs[@]}")
+  mkdir -p "$cache/kubernetes-$v"
+  for b in "${todo[@]}"; do install -m 0755 "$out/$b" "$cache/kubernetes-$v/$b"; done
+}
+
+build_simple() { # component version module-package binary ldflags
+  local c=$1 v=$2 pkg=$3 bin=$4 ldflags=$5
+  have "$c" "$v" "$bin" && { log "$c $v: cached"; return; }
+  log "$c $v: building $pkg"
+  local d="$work/$c-$v"
+  mkdir -p "$d/out"
+  local mod=${pkg%%@*}
+  local modpath=$6
+  printf 'module kurator.local/%s-wrapper\n\ngo 1.24\n\nrequire %s %s\n' "$c" "$modpath" "$v" >"$d/go.mod"
+  printf 'package tools\n\nimport _ "%s"\n' "$mod" >"$d/tools.go"
+  (cd "$d" && go mod download "$modpath@$v" && go build -trimpath -ldflags "$ldflags" -o "$d/out/$bin" "$mod")
+  mkdir -p "$cache/$c-$v"
+  install -m 0755 "$d/out/$bin" "$cache/$c-$v/$bin"
+}
+
+publish_mirror() {
+  # Lay the binaries out at the paths of their upstream release URLs (see manifests/catalog.yaml),
+  # packed the way upstream packs them, and record their digests in a catalog overlay.
+  local os=linux arch=amd64 k=$KUBERNETES_VERSION e=$ETCD_VERSION w=$KWOK_VERSION h=$HELM_VERSION
+  local overlay="$mirror/catalog-overlay.yaml.tmp"
+  echo "# Written by scripts/build-test-binaries.sh: digests of local builds from Go modules." >"$overlay"
+  echo "artifacts:" >>"$overlay"
+  add() { # name version relpath
+    local sum; sum=$(sha256sum "$mirror/$3" | cut -d' ' -f1)
+    printf '  - {name: %s, version: "%s", os: %s, arch: %s, sha256: %s}\n' "$1" "$2" "$os" "$arch" "$sum" >>"$overlay"
+  }
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    local p="dl.k8s.io/release/$k/bin/$os/$arch/$b"
+    mkdir -p "$mirror/$(dirname "$p")"
+    cmp -s "$cache/kubernetes-$k/$b" "$mirror/$p" || install -m 0755 "$cache/kubernetes-$k/$b" "$mirror/$p"
+    add "$b" "$k" "$p"
+  done
+  local p="github.com/kubernetes-sigs/kwok/releases/download/$w/kwok-$os-$arch"
+  mkdir -p "$mirror/$(dirname "$p")"; install -m 0755 "$cache/kwok-$w/kwok" "$mirror/$p"; add kwok "$w" "$p"
+  local t; t=$(mktemp -d)
+  mkdir -p "$t/etcd-$e-$os-$arch" "$t/$os-$arch"
+  cp "$cache/etcd-$e/etcd" "$t/etcd-$e-$os-$arch/etcd"
+  cp "$cache/helm-$h/helm" "$t/$os-$arch/helm"
+  p="github.com/etcd-io/etcd/releases/download/$e/etcd-$e-$os-$arch.tar.gz"
+  mkdir -p "$mirror/$(dirname "$p")"
+  tar -C "$t" --owner=0 --group=0 --mtime=@0 --sort=name -czf "$mirror/$p" "etcd-$e-$os-$arch"; add etcd "$e" "$p"
+  p="get.helm.sh/helm-$h-$os-$arch.tar.gz"
+  mkdir -p "$mirror/$(dirname "$p")"
+  tar -C "$t" --owner=0 --group=0 --mtime=@0 --sort=name -czf "$mirror/$p" "$os-$arch"; add helm "$h" "$p"
+  rm -rf "$t"
+  mv "$overlay" "$mirror/catalog-overlay.yaml"
+  log "mirror: $mirror (overlay: $mirror/catalog-overlay.yaml)"
+}
+
+build_simple etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 etcd "-s -w" go.etcd.io/etcd/server/v3
+build_simple kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok kwok \
+  "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" sigs.k8s.io/kwok
+build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm \
+  "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" helm.sh/helm/v3
+build_kubernetes
+publish_mirror
+log "all test binaries present under $cache"

@@ -1,0 +1,152 @@
+#include <kurator/util/yaml.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <regex>
+#include <sstream>
+
+namespace kurator::yaml {
+namespace {
+
+json scalar_to_json(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return s;  // quoted or explicit string
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  static const std::regex int_re(R"([-+]?[0-9]+)");
+  static const std::regex oct_re(R"(0o[0-7]+)");
+  static const std::regex hex_re(R"(0x[0-9a-fA-F]+)");
+  static const std::regex float_re(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  try {
+    if (std::regex_match(s, int_re)) {
+      if (s[0] == '-') return std::stoll(s);
+      return std::stoull(s[0] == '+' ? s.substr(1) : s);
+    }
+    if (std::regex_match(s, oct_re)) return std::stoll(s.substr(2), nullptr, 8);
+    if (std::regex_match(s, hex_re)) return std::stoll(s.substr(2), nullptr, 16);
+    if (std::regex_match(s, float_re)) return std::stod(s);
+  } catch (const std::out_of_range&) {
+    return s;  // too large for a number: keep the text
+  }
+  if (s == ".inf" || s == ".Inf" || s == "+.inf") return std::numeric_limits<double>::infinity();
+  if (s == "-.inf" || s == "-.Inf") return -std::numeric_limits<double>::infinity();
+  return s;
+}
+
+json to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return scalar_to_json(n);
+    case YAML::NodeType::Sequence: {
+      json arr = json::array();
+      for (const auto& item : n) arr.push_back(to_json(item));
+      return arr;
+    }
+    case YAML::NodeType::Map: {
+      json obj = json::object();
+      for (const auto& kv : n) {
+        std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
+        obj[key] = to_json(kv.second);
+      }
+      return obj;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+bool needs_quotes(const std::string& s) {
+  if (s.empty()) return true;
+  json parsed = scalar_to_json(YAML::Node(s));
+  if (!parsed.is_string()) return true;  // would read back as a number/bool/null
+  return false;
+}
+
+void emit(YAML::Emitter& out, const json& v) {
+  switch (v.type()) {
+    case json::value_t::object:
+      out << YAML::BeginMap;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        out << YAML::Key << it.key() << YAML::Value;
+        emit(out, it.value());
+      }
+      out << YAML::EndMap;
+      break;
+    case json::value_t::array:
+      out << YAML::BeginSeq;
+      for (const auto& item : v) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      if (s.find('\n') != std::string::npos) out << YAML::Literal << s;
+      else if (needs_quotes(s)) out << YAML::DoubleQuoted << s;
+      else out << s;
+      break;
+    }
+    case json::value_t::boolean:
+      out << (v.get<bool>() ? "true" : "false");
+      break;
+    case json::value_t::null:
+      out << YAML::Null;
+      break;
+    default:
+      out << v.dump();
+  }
+}
+
+Error parse_error(std::string_view source, const YAML::Exception& e) {
+  std::ostringstream m;
+  m << source;
+  if (!e.mark.is_null()) m << ": line " << e.mark.line + 1 << ", column " << e.mark.column + 1;
+  m << ": invalid YAML: " << e.msg;
+  return Error(m.str(), ExitCode::failure, "check the indentation and quoting near that line");
+}
+
+}  // namespace
+
+Result<std::vector<json>> parse_all(std::string_view text, std::string_view source) {
+  std::vector<json> docs;
+  try {
+    for (const auto& node : YAML::LoadAll(std::string(text))) {
+      if (node.IsNull()) continue;
+      docs.push_back(to_json(node));
+    }
+  } catch (const YAML::Exception& e) {
+    return parse_error(source, e);
+  }
+  return docs;
+}
+
+Result<json> parse_one(std::string_view text, std::string_view source) {
+  try {
+    return to_json(YAML::Load(std::string(text)));
+  } catch (const YAML::Exception& e) {
+    return parse_error(source, e);
+  }
+}
+
+std::string dump(const json& value) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out.SetSeqFormat(YAML::Block);
+  emit(out, value);
+  std::string s = out.c_str();
+  if (s.empty() || s.back() != '\n') s += '\n';
+  return s;
+}
+
+std::string dump_all(const std::vector<json>& docs) {
+  std::string out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (i > 0) out += "---\n";
+    out += dump(docs[i]);
+  }
+  return out;
+}
+
+}  // namespace kurator::yaml
