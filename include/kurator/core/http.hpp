@@ -3,6 +3,7 @@
 #pragma once
 #include <kurator/util/result.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -44,6 +45,9 @@ struct Request {
   std::function<bool(std::string_view chunk)> on_body;
   // Called once the status line and headers are in, before any body chunk.
   std::function<void(long status, const std::map<std::string, std::string>& headers)> on_headers;
+  // Optional: when it becomes true (checked about once a second and per chunk) the transfer stops
+  // with Error "aborted by caller". SIGINT/SIGTERM (util/cancel.hpp) always stop transfers.
+  const std::atomic<bool>* abort_flag = nullptr;
   // Progress (downloaded so far, total or 0 when unknown).
   std::function<void(long long now, long long total)> on_progress;
 };

@@ -60,6 +60,8 @@ struct WatchOptions {
   std::string field_selector;
   std::string resource_version;  // start after this; empty: list first, then watch from the list's RV
   std::chrono::milliseconds timeout{0};  // overall; 0: until the callback says stop
+  // Optional: set to true from another thread to end the watch promptly (within ~1 s) with ok.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class Client {
