@@ -1,0 +1,177 @@
+#include <kurator/core/kube.hpp>
+#include <kurator/core/readiness.hpp>
+#include <kurator/util/cancel.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
+
+namespace kurator::kube {
+
+int apply_rank(const json& obj) {
+  static const std::map<std::string, int> ranks = {
+      {"Namespace", 0},
+      {"CustomResourceDefinition", 1},
+      {"PriorityClass", 2},
+      {"StorageClass", 2},
+      {"ServiceAccount", 3},
+      {"ClusterRole", 3},
+      {"Role", 3},
+      {"ConfigMap", 3},
+      {"Secret", 3},
+      {"LimitRange", 3},
+      {"ResourceQuota", 3},
+      {"PersistentVolume", 3},
+      {"ClusterRoleBinding", 4},
+      {"RoleBinding", 4},
+      {"PersistentVolumeClaim", 4},
+      {"Service", 5},
+      // Webhook configurations last: a webhook whose backend is not up yet would block the rest.
+      {"MutatingWebhookConfiguration", 8},
+      {"ValidatingWebhookConfiguration", 8},
+      {"APIService", 8},
+  };
+  auto it = ranks.find(obj.value("kind", ""));
+  if (it != ranks.end()) return it->second;
+  std::string av = obj.value("apiVersion", "");
+  // Built-in workloads and everything in core/apps/batch next; custom resources after their CRDs.
+  static const char* builtin_groups[] = {"v1", "apps/", "batch/", "policy/", "networking.k8s.io/", "autoscaling/",
+                                         "rbac.authorization.k8s.io/", "scheduling.k8s.io/", "storage.k8s.io/"};
+  for (const char* g : builtin_groups)
+    if (av == g || av.rfind(g, 0) == 0) return 6;
+  return 7;
+}
+
+std::vector<std::vector<json>> dependency_levels(const std::vector<json>& objs) {
+  std::map<int, std::vector<json>> by_rank;
+  for (const auto& o : objs) by_rank[apply_rank(o)].push_back(o);
+  std::vector<std::vector<json>> out;
+  for (auto& [rank, level] : by_rank) out.push_back(std::move(level));
+  return out;
+}
+
+Status validate_objects(const std::vector<json>& objs, const std::string& source) {
+  for (size_t i = 0; i < objs.size(); ++i) {
+    const json& o = objs[i];
+    std::string where = source + ": document " + std::to_string(i + 1);
+    if (!o.is_object()) return Error(where + ": not a Kubernetes object (expected a mapping)", ExitCode::failure);
+    auto str_field = [&](const char* f) { return o.contains(f) && o[f].is_string() && !o[f].get<std::string>().empty(); };
+    if (!str_field("apiVersion"))
+      return Error(where + ": apiVersion is missing", ExitCode::failure, "every object needs apiVersion, kind and metadata.name");
+    if (!str_field("kind"))
+      return Error(where + ": kind is missing", ExitCode::failure, "every object needs apiVersion, kind and metadata.name");
+    if (o["kind"].get<std::string>().size() > 4 && o["kind"].get<std::string>().ends_with("List") && o.contains("items"))
+      continue;  // expanded by the caller
+    if (!o.contains("metadata") || !o["metadata"].is_object() || !o["metadata"].contains("name") ||
+        !o["metadata"]["name"].is_string() || o["metadata"]["name"].get<std::string>().empty()) {
+      if (o.contains("metadata") && o["metadata"].is_object() && o["metadata"].contains("generateName"))
+        return Error(where + " (" + o["kind"].get<std::string>() + "): metadata.generateName is not supported by apply",
+                     ExitCode::failure, "give the object a metadata.name");
+      return Error(where + " (" + o["kind"].get<std::string>() + "): metadata.name is missing", ExitCode::failure,
+                   "every object needs apiVersion, kind and metadata.name");
+    }
+  }
+  return {};
+}
+
+namespace {
+
+// Waits until every CRD in `crds` reports Established, watching them.
+Status wait_crds_established(Client& client, const std::vector<json>& crds, std::chrono::milliseconds timeout) {
+  if (crds.empty()) return {};
+  std::map<std::string, bool> pending;
+  for (const auto& c : crds) pending[c["metadata"].value("name", "")] = true;
+  WatchOptions wo;
+  wo.timeout = timeout;
+  auto st = client.watch("apiextensions.k8s.io/v1", "CustomResourceDefinition", wo, [&](const WatchEvent& ev) {
+    std::string name = ev.object["metadata"].value("name", "");
+    if (pending.count(name) && evaluate(ev.object).ready()) pending.erase(name);
+    return !pending.empty();
+  });
+  if (!st) {
+    if (st.error().exit == ExitCode::timeout) {
+      std::string names;
+      for (const auto& [n, _] : pending) names += (names.empty() ? "" : ", ") + n;
+      return Error("timed out waiting for CustomResourceDefinitions to be Established: " + names, ExitCode::timeout);
+    }
+    return st;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, const ApplyAllOptions& opts,
+                                    const std::string& default_namespace) {
+  // Expand v1 List objects.
+  std::vector<json> flat;
+  for (auto& o : objs) {
+    std::string kind = o.value("kind", "");
+    if (kind.size() > 4 && kind.ends_with("List") && o.contains("items") && o["items"].is_array()) {
+      for (auto& item : o["items"]) flat.push_back(std::move(item));
+    } else {
+      flat.push_back(std::move(o));
+    }
+  }
+  // Remember input positions so results come back in input order.
+  for (size_t i = 0; i < flat.size(); ++i) flat[i]["__kurator_index"] = i;
+  std::vector<json> results(flat.size());
+  auto levels = dependency_levels(flat);
+  for (auto& level : levels) {
+    // Namespaced objects without a namespace get the default one (cluster-scoped kinds are left alone).
+    for (auto& o : level) {
+      if (o["metadata"].contains("namespace")) continue;
+      auto info = client.resource_for(GroupVersionKind::from_api_version(o.value("apiVersion", ""), o.value("kind", "")));
+      if (info && info->namespaced) o["metadata"]["namespace"] = default_namespace;
+    }
+    std::atomic<size_t> next{0};
+    std::mutex err_mu;
+    std::optional<Error> first_error;
+    auto worker = [&] {
+      for (;;) {
+        size_t i = next.fetch_add(1);
+        if (i >= level.size()) return;
+        {
+          std::lock_guard<std::mutex> g(err_mu);
+          if (first_error) return;
+        }
+        if (cancel::requested()) {
+          std::lock_guard<std::mutex> g(err_mu);
+          if (!first_error) first_error = Error("interrupted", ExitCode::interrupted);
+          return;
+        }
+        json o = level[i];
+        size_t index = o["__kurator_index"].get<size_t>();
+        o.erase("__kurator_index");
+        auto r = client.apply(o, opts.apply);
+        if (!r) {
+          std::lock_guard<std::mutex> g(err_mu);
+          if (!first_error) first_error = r.error();
+          return;
+        }
+        if (opts.on_applied) opts.on_applied(*r);
+        results[index] = std::move(*r);
+      }
+    };
+    size_t n_threads = std::min<size_t>(std::max(1, opts.concurrency), level.size());
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    if (first_error) return *first_error;
+
+    std::vector<json> crds;
+    for (const auto& o : level)
+      if (o.value("kind", "") == "CustomResourceDefinition") crds.push_back(o);
+    if (!crds.empty() && !opts.apply.dry_run) {
+      KURATOR_TRY(wait_crds_established(client, crds, opts.crd_timeout));
+      client.refresh_discovery();
+    }
+  }
+  return results;
+}
+
+}  // namespace kurator::kube
