@@ -23,6 +23,9 @@ struct ExecConfig {
   std::string install_hint;
   bool provide_cluster_info = false;
   std::string interactive_mode;  // Never | IfAvailable | Always
+  // The cluster's `client.authentication.k8s.io/exec` extension, sent as spec.cluster.config when
+  // provideClusterInfo is set (null when absent).
+  nlohmann::json cluster_config;
 };
 
 // Everything needed to talk to one cluster as one user.
