@@ -36,7 +36,7 @@ bool init(const Options& opts) {
 std::string redact(std::string_view text) {
   static const std::regex patterns[] = {
       std::regex(R"((Bearer\s+)[A-Za-z0-9._~+/=-]+)", std::regex::icase),
-      std::regex(R"(((?:token|password|secret|client-key-data|client-certificate-data|aws_secret_access_key|aws_session_token)\s*[:=]\s*"?)[^\s",}]+)",
+      std::regex(R"re(((?:token|password|secret|client-key-data|client-certificate-data|aws_secret_access_key|aws_session_token)"?\s*[:=]\s*"?)[^\s",}]+)re",
                  std::regex::icase),
       std::regex(R"(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)"),
   };

@@ -2,6 +2,8 @@
 #pragma once
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace kurator::test {
 // ../shared/fixtures/upstream, or $KURATOR_FIXTURES. Empty path when missing (tests then SKIP loudly).

@@ -66,10 +66,11 @@ struct RetryPolicy {
   int max_attempts = 5;  // 1: no retry
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds max_retry_after{60000};  // a server's Retry-After is honoured up to this
   // 429 and 5xx are retried, 4xx never; transport errors (connect refused, reset, timeout) are.
   static bool retryable_status(long status);
   // Delay before attempt `attempt` (1-based retry count), honouring a Retry-After value in seconds
-  // or an HTTP date when given (capped at max_backoff * 4).
+  // or an HTTP date when given (capped at max_retry_after).
   std::chrono::milliseconds delay(int attempt, const std::string& retry_after = {}) const;
 };
 

@@ -127,11 +127,11 @@ bool RetryPolicy::retryable_status(long status) { return status == 429 || (statu
 std::chrono::milliseconds RetryPolicy::delay(int attempt, const std::string& retry_after) const {
   using namespace std::chrono;
   if (!retry_after.empty()) {
-    milliseconds cap = max_backoff * 4;
+    milliseconds cap = max_retry_after;
     bool digits = std::all_of(retry_after.begin(), retry_after.end(), [](unsigned char c) { return std::isdigit(c); });
     if (digits) return std::min<milliseconds>(seconds(std::atol(retry_after.c_str())), cap);
     time_t when = curl_getdate(retry_after.c_str(), nullptr);
-    if (when > 0) {
+    if (when >= 0) {
       auto d = seconds(std::max<long>(0, static_cast<long>(when - std::time(nullptr))));
       return std::min<milliseconds>(duration_cast<milliseconds>(d), cap);
     }

@@ -1,0 +1,77 @@
+#include <kurator/util/yaml.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace kurator;
+using json = nlohmann::json;
+
+TEST_CASE("yaml: multi-document streams split into objects, empty documents skipped", "[yaml]") {
+  auto docs = yaml::parse_all("---\na: 1\n---\n---\n# only a comment\n---\nb: [x, y]\n...\n", "in.yaml");
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 2);
+  CHECK((*docs)[0] == json{{"a", 1}});
+  CHECK((*docs)[1] == json{{"b", {"x", "y"}}});
+}
+
+TEST_CASE("yaml: scalars follow the core schema, quoted scalars stay strings", "[yaml]") {
+  auto d = yaml::parse_one(R"(
+int: 42
+neg: -7
+float: 1.5
+exp: 1e3
+t: true
+f: False
+n: null
+tilde: ~
+empty:
+quoted_int: "42"
+quoted_bool: 'true'
+version: 1.30.3
+eq: =
+octal: 0o17
+hex: 0x1F
+plain: hello world
+big: 123456789012345678901234567890
+)",
+                           "s.yaml");
+  REQUIRE(d.ok());
+  const json& j = *d;
+  CHECK(j["int"] == 42);
+  CHECK(j["neg"] == -7);
+  CHECK(j["float"] == 1.5);
+  CHECK(j["exp"] == 1000.0);
+  CHECK(j["t"] == true);
+  CHECK(j["f"] == false);
+  CHECK(j["n"].is_null());
+  CHECK(j["tilde"].is_null());
+  CHECK(j["empty"].is_null());
+  CHECK(j["quoted_int"] == "42");
+  CHECK(j["quoted_bool"] == "true");
+  CHECK(j["version"] == "1.30.3");
+  CHECK(j["eq"] == "=");  // prometheus-operator's alertmanagerconfigs CRD has a bare '=' enum value
+  CHECK(j["octal"] == 15);
+  CHECK(j["hex"] == 31);
+  CHECK(j["plain"] == "hello world");
+  CHECK(j["big"] == "123456789012345678901234567890");
+}
+
+TEST_CASE("yaml: syntax errors name the source, line and column", "[yaml]") {
+  auto d = yaml::parse_all("a: 1\nb: [1, 2\nc: 3\n", "broken.yaml");
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().message.rfind("broken.yaml: line ", 0) == 0);
+  CHECK(d.error().message.find("invalid YAML") != std::string::npos);
+  CHECK_FALSE(d.error().hint.empty());
+}
+
+TEST_CASE("yaml: dump round-trips types, including strings that look like other types", "[yaml]") {
+  json v = {{"s", "true"}, {"n", "42"}, {"e", ""}, {"b", true}, {"i", 3}, {"f", 2.5}, {"z", nullptr},
+            {"multi", "line1\nline2\n"}, {"list", {1, "two", json::object()}}, {"m", {{"k", "v"}}}};
+  auto back = yaml::parse_one(yaml::dump(v), "dump");
+  REQUIRE(back.ok());
+  CHECK(*back == v);
+}
+
+TEST_CASE("yaml: dump_all separates documents", "[yaml]") {
+  std::string out = yaml::dump_all({json{{"a", 1}}, json{{"b", 2}}});
+  CHECK(out == "a: 1\n---\nb: 2\n");
+}
