@@ -1,4 +1,5 @@
 #include <kurator/cli/app.hpp>
+#include <kurator/core/http.hpp>
 #include <kurator/util/cancel.hpp>
 #include <kurator/util/fs.hpp>
 #include <kurator/util/log.hpp>
@@ -141,6 +142,8 @@ int run(int argc, char** argv) {
     print_error(Error(std::string("internal error: ") + e.what()));
     return static_cast<int>(ExitCode::failure);
   }
+  spdlog::debug("http: {} requests, {} connections", http::default_client().requests_sent(),
+                http::default_client().connections_opened());
   if (cancel::requested()) {
     std::cerr << "interrupted\n";
     return static_cast<int>(ExitCode::interrupted);

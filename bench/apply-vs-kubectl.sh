@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): kurator apply vs the real `kubectl apply --server-side` on the same local
+# cluster in the same run, plus `kurator version` vs `kubectl version --client`, and how fast a wait
+# notices a status change. Runs inside a private network namespace; prints a table of figures.
+#
+#   bench/apply-vs-kubectl.sh [BUILD_DIR]
+# Goals (issue 2): apply wall time <= 0.5x kubectl's, peak RSS <= 0.5x, version <= 0.2x;
+# a wait notices readiness within 100 ms, with a few requests per object.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${1:-build}
+if [ -z "${KURATOR_NETNS:-}" ]; then
+  command -v /usr/bin/time >/dev/null 2>&1 || /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+  exec scripts/netns-run.sh bash "$0" "$@"
+fi
+. scripts/versions.env
+kurator=$root/$build/kurator
+kubectl=${KURATOR_BIN_CACHE:-$HOME/.cache/kurator/bin}/kubernetes-$KUBERNETES_VERSION/kubectl
+fixtures=${KURATOR_FIXTURES:-$root/../shared/fixtures/upstream}
+export KURATOR_HOME=$(mktemp -d)
+work=$(mktemp -d)
+trap '"$kurator" delete cluster bench --provider local >/dev/null 2>&1 || true; rm -rf "$KURATOR_HOME" "$work"' EXIT
+
+"$kurator" create cluster bench --provider local --nodes 2 >/dev/null
+export KUBECONFIG=$KURATOR_HOME/clusters/bench/kubeconfig
+
+gen_objects() { # namespace
+  echo "apiVersion: v1"; echo "kind: Namespace"; echo "metadata: {name: $1}"
+  for i in $(seq 1 200); do
+    printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d, namespace: %s}\ndata: {key: value-%d}\n' "$i" "$1" "$i"
+  done
+  for i in $(seq 1 20); do
+    printf -- '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d-%d, namespace: %s}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: d-%d}}\n  template:\n    metadata: {labels: {app: d-%d}}\n    spec: {containers: [{name: c, image: registry.invalid/c:1}]}\n' "$i" "$1" "$i" "$i"
+  done
+}
+crds=("$fixtures/cluster-api-v1.14.0/crds/core" "$fixtures/cluster-api-provider-aws-v2.11.1/crds")
+gen_objects bench-kubectl >"$work/kubectl.yaml"
+gen_objects bench-kurator >"$work/kurator.yaml"
+
+measure() { # label command... ; prints "label seconds maxrss_kb"
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+  read -r secs rss <"$work/time"
+  echo "$label $secs $rss"
+}
+delete_crds() {
+  "$kubectl" delete -f "${crds[0]}" -f "${crds[1]}" --wait=true >/dev/null
+}
+
+# kubectl first (fresh CRDs), then remove the CRDs so kurator creates them fresh too.
+k=$(measure kubectl "$kubectl" apply --server-side -f "${crds[0]}" -f "${crds[1]}" -f "$work/kubectl.yaml")
+delete_crds
+c=$(measure kurator "$kurator" apply -f "${crds[0]}" -f "${crds[1]}" -f "$work/kurator.yaml")
+
+read -r _ ks kr <<<"$k"
+read -r _ cs cr <<<"$c"
+
+# Start-up: 20 runs each.
+t() { local s e; s=$(date +%s%N); for _ in $(seq 20); do "$@" >/dev/null; done; e=$(date +%s%N); echo $(((e - s) / 20000)); }
+vk=$(t "$kubectl" version --client)
+vc=$(t "$kurator" version)
+
+# Wait latency: a custom resource with a Ready condition flipped by a status patch.
+cat >"$work/crd.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.bench.kurator.dev}
+spec:
+  group: bench.kurator.dev
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources: {status: {}}
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+YAML
+printf 'apiVersion: bench.kurator.dev/v1\nkind: Widget\nmetadata: {name: w, namespace: default}\n' >"$work/w.yaml"
+"$kurator" apply -f "$work/crd.yaml" --wait >/dev/null 2>&1
+"$kurator" apply -f "$work/w.yaml" >/dev/null 2>&1
+"$kurator" -v apply -f "$work/w.yaml" --wait --wait-timeout 60s >/dev/null 2>"$work/wait.log" &
+waiter=$!
+sleep 2
+before=$(date +%s%N)
+"$kubectl" patch widget w --subresource=status --type=merge \
+  -p '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Bench","message":"ok","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}' >/dev/null
+after=$(date +%s%N)
+wait "$waiter"
+done_ns=$(date +%s%N)
+requests=$(grep -o 'http: [0-9]* requests' "$work/wait.log" | tail -1 | awk '{print $2}')
+
+printf '\n%-34s %12s %12s %8s\n' "figure" "kurator" "kubectl" "ratio"
+printf '%-34s %12s %12s %8s\n' "apply wall time (s)" "$cs" "$ks" "$(echo "scale=2; $cs / $ks" | bc)"
+printf '%-34s %12s %12s %8s\n' "apply peak RSS (KiB)" "$cr" "$kr" "$(echo "scale=2; $cr / $kr" | bc)"
+printf '%-34s %12s %12s %8s\n' "version, mean of 20 (us)" "$vc" "$vk" "$(echo "scale=2; $vc / $vk" | bc)"
+printf '%-34s %12s\n' "wait notices change (ms, <=)" "$(((done_ns - before) / 1000000))"
+printf '%-34s %12s\n' "wait notices change (ms, >=)" "$(((done_ns - after) / 1000000))"
+printf '%-34s %12s\n' "HTTP requests of that apply --wait" "${requests:-?}"

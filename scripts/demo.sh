@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The kurator demo on this machine: builds kurator and the real Kubernetes binaries (cached), then, in a
+# private network namespace, creates a local fleet (a host cluster and a member cluster, kwok nodes),
+# applies a sample workload to both with `kurator apply --wait`, and shows what a user would look at.
+#
+#   scripts/demo.sh               run the demo and tear the fleet down at the end
+#   DEMO_KEEP=1 scripts/demo.sh   keep the fleet running in the named namespace "kurator-demo";
+#                                 use it with scripts/netns-run.sh --name kurator-demo COMMAND
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${BUILD_DIR:-build}
+
+scripts/install-deps.sh
+scripts/build-test-binaries.sh
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKURATOR_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target kurator
+
+export KURATOR_HOME=${KURATOR_HOME:-$HOME/.kurator-demo}
+export DEMO_KEEP=${DEMO_KEEP:-0}
+ns_args=()
+[ "$DEMO_KEEP" = 1 ] && ns_args=(--name kurator-demo)
+exec scripts/netns-run.sh "${ns_args[@]}" bash "$root/scripts/lib/demo-fleet.sh" "$root/$build/kurator" "$root"
