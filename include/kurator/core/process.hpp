@@ -23,9 +23,12 @@ struct Spec {
   std::chrono::milliseconds timeout{0};       // 0: none. On expiry the process group gets SIGTERM, then SIGKILL
   std::optional<std::string> stdin_data;      // nullopt: stdin is /dev/null
   std::string log_prefix;                     // non-empty: each output line is logged (debug) as "[prefix] line"
-  bool capture_output = true;                 // keep stdout/stderr in the Outcome
+  bool capture_output = true;                 // keep stdout/stderr in the Outcome (false: out stays empty
+                                              // and err keeps only its last 64 KiB, for describe())
   size_t capture_limit = 16 * 1024 * 1024;    // bytes kept per stream; the rest is dropped (tail kept for stderr)
   std::function<void(std::string_view line, bool is_stderr)> on_line;  // optional live line callback
+  // On timeout or interruption: time between SIGTERM and SIGKILL to the process group.
+  std::chrono::milliseconds kill_grace{3000};
 };
 
 struct Outcome {
@@ -35,6 +38,7 @@ struct Outcome {
   bool interrupted = false;  // kurator got SIGINT/SIGTERM and ended the child
   std::string out;
   std::string err;
+  std::chrono::milliseconds timeout{0};  // the Spec's timeout, for describe() when timed_out
   bool success() const { return exit_code == 0 && term_signal == 0 && !timed_out && !interrupted; }
   // "helm exited with code 1: <last lines of stderr>" and the like.
   std::string describe(const std::string& program) const;
@@ -57,6 +61,9 @@ class SystemRunner : public Runner {
 };
 
 // Records every Spec and answers with scripted Outcomes: for tests of code that drives helm/kubectl.
+// Without a responder every call exits 0 with empty output. The scripted out/err lines are passed to
+// the Spec's on_line callback, as SystemRunner would. run() may be called from several threads (the
+// responder then must be thread-safe too); read calls() once they are done.
 class RecordingRunner : public Runner {
  public:
   using Responder = std::function<Outcome(const Spec&)>;
