@@ -273,7 +273,7 @@ Status Catalog::merge(std::string_view text, const std::string& source) {
         a.os = os;
         a.arch = arch;
         if (!p->kind) return Error(field_error(source, where + ".kind", "missing (a new entry needs a kind)"));
-        if (!p->sha256)
+        if (!p->sha256 && *p->kind != Kind::files)
           return Error(field_error(source, where + ".sha256", "missing (a digest, or 'unknown' when none is published)"));
       }
       if (p->kind) a.kind = *p->kind;

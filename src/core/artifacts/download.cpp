@@ -30,7 +30,7 @@ std::string human(long long bytes) {
 class Progress {
  public:
   Progress(std::string label, bool enabled)
-      : m_label(std::move(label)), m_enabled(enabled), m_tty(enabled && log::stderr_is_tty()) {}
+      : m_label(std::move(label)), m_enabled(enabled), m_tty(enabled && log::stderr_is_tty()), m_last(Clock::now()) {}
   ~Progress() { finish(); }
 
   void update(long long now, long long total) {
@@ -39,11 +39,11 @@ class Progress {
     m_now = now;
     m_total = total;
     if (m_tty) {
-      if (t - m_last < std::chrono::milliseconds(100)) return;
+      if (m_drawn && t - m_last < std::chrono::milliseconds(100)) return;
       m_last = t;
       draw();
     } else {
-      if (m_last.time_since_epoch().count() != 0 && t - m_last < std::chrono::seconds(5)) return;
+      if (t - m_last < std::chrono::seconds(5)) return;  // a line every 5 s, the first after 5 s
       m_last = t;
       if (total > 0)
         spdlog::info("{}: {} of {} ({}%)", m_label, human(now), human(total), static_cast<int>(now * 100 / total));

@@ -3,13 +3,17 @@
 #include <kurator/core/artifacts.hpp>
 #include <kurator/util/cancel.hpp>
 #include <kurator/util/fs.hpp>
+#include <kurator/util/log.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace kurator::artifacts {
@@ -64,6 +68,31 @@ bool link_stays_inside(const std::string& entry, const std::string& target) {
   return true;
 }
 
+// libarchive writes relative to the working directory, and ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS
+// refuses absolute names, so entries are written with their checked relative names from inside the
+// temporary folder: the working directory is switched for the extraction and restored after it
+// (serialised: the working directory is process-wide).
+std::mutex g_cwd_mutex;
+class InDirectory {
+ public:
+  explicit InDirectory(const stdfs::path& dir) : m_lock(g_cwd_mutex) {
+    m_saved = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    m_ok = m_saved >= 0 && ::chdir(dir.c_str()) == 0;
+  }
+  ~InDirectory() {
+    if (m_saved >= 0) {
+      if (::fchdir(m_saved) != 0) spdlog::error("cannot return to the working directory after extraction");
+      ::close(m_saved);
+    }
+  }
+  bool ok() const { return m_ok; }
+
+ private:
+  std::lock_guard<std::mutex> m_lock;
+  int m_saved = -1;
+  bool m_ok = false;
+};
+
 struct ReadCloser {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -73,8 +102,9 @@ struct WriteCloser {
 
 }  // namespace
 
-Status extract(const stdfs::path& archive_path, const stdfs::path& dest, const ExtractLimits& limits) {
+Status extract(const stdfs::path& archive_path, const stdfs::path& dest_in, const ExtractLimits& limits) {
   std::error_code ec;
+  const stdfs::path dest = stdfs::absolute(dest_in, ec);
   if (stdfs::exists(dest, ec)) return Error(dest.string() + ": already exists");
   stdfs::create_directories(dest.parent_path(), ec);
   std::string tmpl = dest.string() + ".tmp.XXXXXX";
@@ -86,10 +116,13 @@ Status extract(const stdfs::path& archive_path, const stdfs::path& dest, const E
     return Error("refusing archive " + archive_path.filename().string() + ": " + why);
   };
 
+  stdfs::path archive_abs = stdfs::absolute(archive_path, ec);
+  InDirectory cwd(tmp);
+  if (!cwd.ok()) return fail("cannot enter the temporary folder");
   std::unique_ptr<archive, ReadCloser> in(archive_read_new());
   archive_read_support_filter_all(in.get());
   archive_read_support_format_all(in.get());
-  if (archive_read_open_filename(in.get(), archive_path.c_str(), 1 << 16) != ARCHIVE_OK)
+  if (archive_read_open_filename(in.get(), archive_abs.c_str(), 1 << 16) != ARCHIVE_OK)
     return fail(std::string("cannot open: ") + archive_error_string(in.get()));
 
   std::unique_ptr<archive, WriteCloser> out(archive_write_disk_new());
@@ -124,14 +157,14 @@ Status extract(const stdfs::path& archive_path, const stdfs::path& dest, const E
     if (const char* h = archive_entry_hardlink(entry)) {
       auto hrel = safe_relative(h);
       if (!hrel || hrel->empty()) return fail("hard link '" + name + "' points outside: '" + std::string(h) + "'");
-      archive_entry_set_hardlink(entry, (tmp / *hrel).c_str());
+      archive_entry_set_hardlink(entry, hrel->c_str());
     }
     if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0) {
       total += static_cast<std::uint64_t>(archive_entry_size(entry));
       if (total > limits.max_total_bytes)
         return fail("unpacks to more than " + std::to_string(limits.max_total_bytes) + " bytes");
     }
-    archive_entry_set_pathname(entry, (tmp / *rel).c_str());
+    archive_entry_set_pathname(entry, rel->c_str());
     // No setuid/setgid bits from downloads.
     archive_entry_set_perm(entry, archive_entry_perm(entry) & 0777);
     if (archive_write_header(out.get(), entry) < ARCHIVE_WARN)

@@ -109,6 +109,15 @@ stdfs::path result_path(const Artifact& a, const stdfs::path& dir) {
   }
 }
 
+std::vector<stdfs::path> subdirs(const stdfs::path& p) {
+  std::vector<stdfs::path> out;
+  std::error_code e;
+  for (const auto& d : stdfs::directory_iterator(p, e))
+    if (d.is_directory() && !d.is_symlink()) out.push_back(d.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool same_files(const std::vector<FileEntry>& a, const std::vector<FileEntry>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -359,14 +368,10 @@ Store::VerifyReport Store::verify_cache() const {
   std::error_code ec;
   if (!stdfs::exists(cache_root(), ec)) return report;
   std::vector<stdfs::path> metas;
-  for (auto it = stdfs::recursive_directory_iterator(cache_root(), ec); !ec && it != stdfs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it.depth() >= 3) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->path().filename() == kMeta) metas.push_back(it->path());
-  }
+  for (const auto& name : subdirs(cache_root()))
+    for (const auto& version : subdirs(name))
+      for (const auto& plat : subdirs(version))
+        if (stdfs::exists(plat / kMeta, ec)) metas.push_back(plat / kMeta);
   std::sort(metas.begin(), metas.end());
   for (const auto& m : metas) {
     stdfs::path dir = m.parent_path();
@@ -417,29 +422,29 @@ std::vector<stdfs::path> Store::prune(bool all) const {
   if (!all)
     for (const auto& a : m_catalog.artifacts())
       if (auto d = m_catalog.default_version(a.name); d && *d == a.version) keep.insert(cache_dir(a));
-  for (const auto& name : stdfs::directory_iterator(cache_root(), ec)) {
-    if (!name.is_directory()) continue;
-    for (const auto& version : stdfs::directory_iterator(name.path(), ec)) {
-      if (!version.is_directory()) continue;
-      for (const auto& plat : stdfs::directory_iterator(version.path(), ec)) {
-        if (!plat.is_directory()) continue;
-        if (keep.count(plat.path())) {
-          // Leftovers of interrupted runs inside a kept entry.
-          for (const auto& f : stdfs::directory_iterator(plat.path(), ec)) {
-            std::string fn = f.path().filename().string();
-            if (fn.find(".partial") != std::string::npos || fn.find(".tmp") != std::string::npos) {
-              stdfs::remove_all(f.path(), ec);
-              removed.push_back(f.path());
-            }
-          }
+  for (const auto& name : subdirs(cache_root())) {
+    for (const auto& version : subdirs(name)) {
+      for (const auto& plat : subdirs(version)) {
+        if (!keep.count(plat)) {
+          stdfs::remove_all(plat, ec);
+          removed.push_back(plat);
           continue;
         }
-        stdfs::remove_all(plat.path(), ec);
-        removed.push_back(plat.path());
+        // Leftovers of interrupted runs inside a kept entry.
+        std::vector<stdfs::path> leftovers;
+        for (const auto& f : stdfs::directory_iterator(plat, ec)) {
+          std::string fn = f.path().filename().string();
+          if (fn.find(".partial") != std::string::npos || fn.find(".tmp") != std::string::npos)
+            leftovers.push_back(f.path());
+        }
+        for (const auto& f : leftovers) {
+          stdfs::remove_all(f, ec);
+          removed.push_back(f);
+        }
       }
-      if (stdfs::is_empty(version.path(), ec)) stdfs::remove(version.path(), ec);
+      if (stdfs::is_empty(version, ec)) stdfs::remove(version, ec);
     }
-    if (stdfs::is_empty(name.path(), ec)) stdfs::remove(name.path(), ec);
+    if (stdfs::is_empty(name, ec)) stdfs::remove(name, ec);
   }
   return removed;
 }
