@@ -2,6 +2,7 @@
 set(body "#include <kurator/util/embedded.hpp>\n#include <array>\n\nnamespace kurator::embedded {\nnamespace {\n")
 set(table "")
 set(i 0)
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   file(READ ${SRC}/${f} hex HEX)
   string(LENGTH "${hex}" n)
