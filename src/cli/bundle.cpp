@@ -57,7 +57,8 @@ void bundle_create(Context& ctx, const ArtifactFlags& f, const CreateArgs& args)
       auto [name, version] = art::split_ref(ref);
       const auto* a = catalog.find(name, version, platform);
       if (!a) {
-        ctx.outcome = Error("bundle create: the catalog has no " + ref + " for " + platform.os + "/" + platform.arch);
+        ctx.outcome =
+            Error("bundle create: the catalog has no " + ref + " for " + platform.os + "/" + platform.arch);
         return;
       }
       add(a);
@@ -105,16 +106,19 @@ void add_bundle_commands(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<CreateArgs>();
   auto* create = bundle->add_subcommand("create", "Write one tar.gz with the artifacts and an index");
   create->add_option("-o,--output", args->out, "Bundle file to write (.tar.gz)")->required();
-  create->add_option("--components", args->components, "Components or artifacts to pack (a,b,…)")->delimiter(',');
+  create->add_option("--components", args->components, "Components or artifacts to pack (a,b,…)")
+      ->delimiter(',');
   create->add_flag("--all", args->all, "Every artifact at its default version");
   add_artifact_flags(create, *flags, true);
   create->callback([&ctx, flags, args] { bundle_create(ctx, *flags, *args); });
 
   auto file = std::make_shared<std::string>();
-  auto* import = bundle->add_subcommand("import", "Verify a bundle against its index and the catalog; fill the cache");
+  auto* import =
+      bundle->add_subcommand("import", "Verify a bundle against its index and the catalog; fill the cache");
   import->add_option("file", *file, "Bundle file")->required()->check(CLI::ExistingFile);
   add_artifact_flags(import, *flags, true);
-  import->callback([&ctx, flags, file] { bundle_import(ctx, *flags, *file); });
-}
+  import->callback([&ctx, flags, file] { bundle_import(ctx, *flags, *file);
+});
+}  // namespace kurator::cli
 
 }  // namespace kurator::cli

@@ -15,17 +15,22 @@ void add_artifact_flags(CLI::App* cmd, ArtifactFlags& f, bool fetch_flags);
 Result<art::Store> make_store(Context& ctx, const ArtifactFlags& f);
 
 void add_artifact_flags(CLI::App* cmd, ArtifactFlags& f, bool fetch_flags) {
-  cmd->add_option("--mirror", f.mirror, "Mirror base URL: https://host/path -> MIRROR/host/path (env KURATOR_MIRROR)");
-  cmd->add_option("--ca-file", f.ca_file, "CA bundle (PEM) trusted for HTTPS downloads (env KURATOR_CA_FILE)");
+  cmd->add_option("--mirror", f.mirror,
+                  "Mirror base URL: https://host/path -> MIRROR/host/path (env KURATOR_MIRROR)");
+  cmd->add_option("--ca-file", f.ca_file,
+                  "CA bundle (PEM) trusted for HTTPS downloads (env KURATOR_CA_FILE)");
   cmd->add_option("--catalog", f.catalogs, "Extra catalog overlay file; repeatable (env KURATOR_CATALOG)");
   cmd->add_flag("--offline", f.offline, "Never download: use only the cache");
   if (fetch_flags) {
-    cmd->add_option("--sha256", f.sha256, "Expected sha256 of the download (for artifacts without a published one)");
+    cmd->add_option("--sha256", f.sha256,
+                    "Expected sha256 of the download (for artifacts without a published one)");
     cmd->add_flag("--allow-unverified", f.allow_unverified, "Accept a download with no known sha256 (warns)");
   }
 }
 
-Result<art::Store> make_store(Context& ctx, const ArtifactFlags& f) { return art::open_store(ctx.home(), f); }
+Result<art::Store> make_store(Context& ctx, const ArtifactFlags& f) {
+  return art::open_store(ctx.home(), f);
+}
 
 namespace {
 
@@ -63,15 +68,16 @@ void tool_list(Context& ctx, const ArtifactFlags& f, bool all_versions) {
                      {"verified", a.digest_known()},
                      {"cached", cached.has_value()},
                      {"path", path}});
-    rows.push_back({a.name, a.version, std::string(art::to_string(a.kind)), a.digest_known() ? "yes" : "unknown",
-                    cached ? "yes" : "no", path});
+    rows.push_back({a.name, a.version, std::string(art::to_string(a.kind)),
+                    a.digest_known() ? "pinned" : "unknown", cached ? "yes" : "no", path});
   }
-  ctx.print(items, {"NAME", "VERSION", "KIND", "SHA256", "CACHED", "PATH"}, rows);
+  ctx.print(items, {"NAME", "VERSION", "KIND", "DIGEST", "CACHED", "PATH"}, rows);
 }
 
 void tool_fetch(Context& ctx, const ArtifactFlags& f, const std::vector<std::string>& refs, bool all) {
   if (refs.empty() && !all) {
-    ctx.outcome = Error("tool fetch: name at least one artifact (NAME[@VERSION]) or pass --all", ExitCode::usage);
+    ctx.outcome =
+        Error("tool fetch: name at least one artifact (NAME[@VERSION]) or pass --all", ExitCode::usage);
     return;
   }
   if (!f.sha256.empty() && (all || refs.size() != 1)) {
@@ -180,7 +186,8 @@ void add_tool_commands(CLI::App& app, Context& ctx) {
 
   auto flags = std::make_shared<ArtifactFlags>();
 
-  auto* list = tool->add_subcommand("list", "List the catalog's artifacts for this platform and what is cached");
+  auto* list =
+      tool->add_subcommand("list", "List the catalog's artifacts for this platform and what is cached");
   auto list_all = std::make_shared<bool>(false);
   list->add_flag("--all-versions", *list_all, "Every version in the catalog, not only the defaults");
   add_artifact_flags(list, *flags, false);
@@ -204,7 +211,8 @@ void add_tool_commands(CLI::App& app, Context& ctx) {
   add_artifact_flags(verify, *flags, false);
   verify->callback([&ctx, flags] { tool_verify(ctx, *flags); });
 
-  auto* prune = tool->add_subcommand("prune", "Remove cached artifacts that are not default versions, and leftovers");
+  auto* prune =
+      tool->add_subcommand("prune", "Remove cached artifacts that are not default versions, and leftovers");
   auto prune_all = std::make_shared<bool>(false);
   prune->add_flag("--all", *prune_all, "Remove the whole cache");
   add_artifact_flags(prune, *flags, false);

@@ -135,7 +135,8 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
       return;
     }
     auto text = embedded::find("catalog.yaml");
-    auto doc = text ? yaml::parse_one(*text, "catalog.yaml") : Result<nlohmann::json>(Error("no embedded catalog"));
+    auto doc =
+        text ? yaml::parse_one(*text, "catalog.yaml") : Result<nlohmann::json>(Error("no embedded catalog"));
     if (!doc) {
       skip("cannot read the embedded catalog: " + doc.error().message);
       return;
@@ -154,7 +155,8 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
         skip("fixture folder missing: " + folder.string());
         return;
       }
-      overlay += "  - name: " + name + "\n    version: \"" + version + "\"\n    os: any\n    arch: any\n    files:\n";
+      overlay += "  - name: " + name + "\n    version: \"" + version +
+                 "\"\n    os: any\n    arch: any\n    files:\n";
       for (const auto& f : (*entry)["files"]) {
         std::string path = f.value("path", ""), url = f.value("url", "");
         stdfs::path src = folder / path;
@@ -167,9 +169,12 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
           skip("fixture file missing: " + src.string());
           return;
         }
-        stdfs::permissions(dst, stdfs::perms::owner_read | stdfs::perms::owner_write | stdfs::perms::group_read |
-                                    stdfs::perms::others_read, ec);
-        overlay += "      - {path: \"" + path + "\", url: \"" + url + "\", sha256: " + sha256_of_file(src) + "}\n";
+        stdfs::permissions(dst,
+                           stdfs::perms::owner_read | stdfs::perms::owner_write | stdfs::perms::group_read |
+                               stdfs::perms::others_read,
+                           ec);
+        overlay +=
+            "      - {path: \"" + path + "\", url: \"" + url + "\", sha256: " + sha256_of_file(src) + "}\n";
       }
     }
   }
@@ -179,7 +184,8 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
     if (bins.empty()) bins = fs::user_home() / ".cache" / "kurator" / "mirror";
     auto text = fs::read_file(bins / "catalog-overlay.yaml");
     if (!text) {
-      skip("test binaries not built (run scripts/build-test-binaries.sh): no " + (bins / "catalog-overlay.yaml").string());
+      skip("test binaries not built (run scripts/build-test-binaries.sh): no " +
+           (bins / "catalog-overlay.yaml").string());
       return;
     }
     for (const auto& host : stdfs::directory_iterator(bins))
@@ -205,7 +211,9 @@ FixtureMirror::~FixtureMirror() {
   if (!m_dir.empty()) stdfs::remove_all(m_dir.parent_path(), ec);
 }
 
-std::string FixtureMirror::url() const { return m_server ? m_server->url() : std::string(); }
+std::string FixtureMirror::url() const {
+  return m_server ? m_server->url() : std::string();
+}
 
 std::vector<std::pair<std::string, std::string>> FixtureMirror::env() const {
   return {{"KURATOR_MIRROR", url()}, {"KURATOR_CATALOG", m_catalog.string()}};

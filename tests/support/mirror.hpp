@@ -52,7 +52,7 @@ class FixtureMirror {
   explicit FixtureMirror(const std::vector<std::string>& names, bool include_test_binaries = false);
   ~FixtureMirror();
   bool ok() const { return m_ok; }
-  std::string url() const;                              // the mirror base (--mirror / KURATOR_MIRROR)
+  std::string url() const;  // the mirror base (--mirror / KURATOR_MIRROR)
   const std::filesystem::path& catalog() const { return m_catalog; }  // overlay (--catalog / KURATOR_CATALOG)
   const std::filesystem::path& dir() const { return m_dir; }
   // {KURATOR_MIRROR, url()}, {KURATOR_CATALOG, catalog()}: for run_kurator.

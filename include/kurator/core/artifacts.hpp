@@ -39,11 +39,11 @@ struct Artifact {
   std::string os = "any";    // linux, darwin, any
   std::string arch = "any";  // amd64, arm64, any
   Kind kind = Kind::binary;
-  std::string url;     // upstream URL (not for kind files)
-  std::string sha256;  // lower-case hex; empty: no published digest known ("unknown")
-  std::string path;    // archive: the binary or folder inside it
+  std::string url;               // upstream URL (not for kind files)
+  std::string sha256;            // lower-case hex; empty: no published digest known ("unknown")
+  std::string path;              // archive: the binary or folder inside it
   std::vector<FileEntry> files;  // kind files
-  std::string source;  // the catalog file that last set this entry (for messages)
+  std::string source;            // the catalog file that last set this entry (for messages)
 
   bool digest_known() const;  // every digest this artifact needs is known
   // "kubectl@v1.35.4 (linux/amd64)"
@@ -117,7 +117,8 @@ Result<UserConfig> load_user_config(const stdfs::path& home);
 
 // The URL a download really uses: the first matching rule's prefix replaced; else, with a mirror base,
 // scheme and host replaced (https://dl.k8s.io/release/x -> <mirror>/dl.k8s.io/release/x); else `url`.
-std::string rewrite_url(const std::string& url, const std::vector<MirrorRule>& rules, const std::string& mirror);
+std::string rewrite_url(const std::string& url, const std::vector<MirrorRule>& rules,
+                        const std::string& mirror);
 
 // HTTPS_PROXY/HTTP_PROXY/NO_PROXY (both spellings) from kurator's environment, with both spellings
 // filled in, for every subprocess kurator starts (helm, kubectl, ansible-playbook…).
@@ -150,12 +151,12 @@ struct DownloadOptions {
   std::string ca_file;
   std::string proxy;  // explicit proxy; empty: from the environment
   std::chrono::milliseconds connect_timeout{15000};
-  std::chrono::milliseconds timeout{0};  // whole transfer, 0: none
-  long low_speed_bytes = 1024;           // abort below this many bytes/s…
+  std::chrono::milliseconds timeout{0};     // whole transfer, 0: none
+  long low_speed_bytes = 1024;              // abort below this many bytes/s…
   std::chrono::seconds low_speed_time{30};  // …for this long (0: off)
   http::RetryPolicy retry;
-  bool progress = true;    // progress on stderr (a bar on a TTY, plain lines otherwise)
-  std::string label;       // shown in progress lines
+  bool progress = true;  // progress on stderr (a bar on a TTY, plain lines otherwise)
+  std::string label;     // shown in progress lines
   // Counts requests made (tests, "zero network requests" checks).
   long* requests_made = nullptr;
 };
@@ -164,8 +165,8 @@ struct DownloadOptions {
 // partial file is there), hashed while streaming, renamed to `dest` only when the digest equals
 // `expected_sha256` (empty: not checked). On a mismatch the file is deleted and the error names both
 // digests. Returns the actual sha256.
-Result<std::string> download(const std::string& url, const stdfs::path& dest, const std::string& expected_sha256,
-                             const DownloadOptions& opts);
+Result<std::string> download(const std::string& url, const stdfs::path& dest,
+                             const std::string& expected_sha256, const DownloadOptions& opts);
 
 // ---------------------------------------------------------------------------------------------------
 // Extraction
@@ -184,12 +185,12 @@ Status extract(const stdfs::path& archive, const stdfs::path& dest, const Extrac
 // Cache
 
 struct Options {
-  stdfs::path home;             // $KURATOR_HOME
-  std::string mirror;           // --mirror / KURATOR_MIRROR
+  stdfs::path home;               // $KURATOR_HOME
+  std::string mirror;             // --mirror / KURATOR_MIRROR
   std::vector<MirrorRule> rules;  // from config.yaml
-  std::string sha256_override;  // --sha256 for a single artifact
+  std::string sha256_override;    // --sha256 for a single artifact
   bool allow_unverified = false;
-  bool offline = false;         // never download; only the cache
+  bool offline = false;  // never download; only the cache
   DownloadOptions download;
   std::chrono::seconds lock_timeout{600};
   Platform platform = Platform::host();
@@ -211,9 +212,9 @@ struct StoreFlags {
 
 struct Fetched {
   Artifact artifact;
-  stdfs::path dir;     // the artifact's cache folder
-  stdfs::path path;    // binary / file / extracted path / folder of files
-  std::string sha256;  // of the downloaded file (files: of the sorted file list "sha  path\n")
+  stdfs::path dir;          // the artifact's cache folder
+  stdfs::path path;         // binary / file / extracted path / folder of files
+  std::string sha256;       // of the downloaded file (files: of the sorted file list "sha  path\n")
   bool downloaded = false;  // false: served from the cache with no network request
   bool verified = true;     // false: accepted with --allow-unverified
 };

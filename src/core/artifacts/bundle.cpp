@@ -54,12 +54,15 @@ Status add_data(archive* out, const std::string& data, const std::string& member
   archive_entry_set_filetype(e.get(), AE_IFREG);
   archive_entry_set_perm(e.get(), 0644);
   archive_entry_set_mtime(e.get(), 0, 0);
-  if (archive_write_header(out, e.get()) != ARCHIVE_OK || archive_write_data(out, data.data(), data.size()) < 0)
+  if (archive_write_header(out, e.get()) != ARCHIVE_OK ||
+      archive_write_data(out, data.data(), data.size()) < 0)
     return Error("bundle: writing " + member + ": " + archive_error_string(out));
   return {};
 }
 
-std::string member_dir(const Artifact& a) { return "artifacts/" + a.name + "/" + a.version + "/" + a.os + "-" + a.arch; }
+std::string member_dir(const Artifact& a) {
+  return "artifacts/" + a.name + "/" + a.version + "/" + a.os + "-" + a.arch;
+}
 
 bool safe_member(const std::string& m) {
   if (m.empty() || m.front() == '/') return false;
@@ -96,8 +99,12 @@ Status create_bundle(Store& store, const std::vector<const Artifact*>& artifacts
   for (const auto& f : fetched) {
     const Artifact& a = f.artifact;
     std::string dir = member_dir(a);
-    json j = {{"name", a.name}, {"version", a.version}, {"os", a.os},   {"arch", a.arch},
-              {"kind", std::string(to_string(a.kind))}, {"url", a.url}};
+    json j = {{"name", a.name},
+              {"version", a.version},
+              {"os", a.os},
+              {"arch", a.arch},
+              {"kind", std::string(to_string(a.kind))},
+              {"url", a.url}};
     if (!a.path.empty()) j["path"] = a.path;
     if (a.kind == Kind::files) {
       j["file"] = dir + "/files";
@@ -117,7 +124,8 @@ Status create_bundle(Store& store, const std::vector<const Artifact*>& artifacts
     index["artifacts"].push_back(j);
   }
   if (auto s = add_data(w.get(), index.dump(2) + "\n", "index.json"); !s) return fail(s.error());
-  if (archive_write_close(w.get()) != ARCHIVE_OK) return fail(Error(out.string() + ": " + archive_error_string(w.get())));
+  if (archive_write_close(w.get()) != ARCHIVE_OK)
+    return fail(Error(out.string() + ": " + archive_error_string(w.get())));
   w.reset();
   stdfs::rename(tmp, out, ec);
   if (ec) return fail(Error(out.string() + ": " + ec.message()));
@@ -169,7 +177,8 @@ Result<std::vector<Fetched>> import_bundle(Store& store, const stdfs::path& bund
       a.sha256 = j.value("sha256", "");
       if (j.contains("files"))
         for (const auto& f : j["files"])
-          a.files.push_back({f.at("path").get<std::string>(), f.value("url", ""), f.at("sha256").get<std::string>()});
+          a.files.push_back(
+              {f.at("path").get<std::string>(), f.value("url", ""), f.at("sha256").get<std::string>()});
     } catch (const std::exception& e) {
       return Error(where + ": malformed: " + e.what());
     }
@@ -185,15 +194,18 @@ Result<std::vector<Fetched>> import_bundle(Store& store, const stdfs::path& bund
         auto got = sha256_file(src / fe.path);
         if (!got) return Error(where + ": " + fe.path + " is missing from the bundle");
         if (*got != fe.sha256)
-          return Error(where + ": " + fe.path + ": sha256 mismatch: index says " + fe.sha256 + ", file has " + *got);
+          return Error(where + ": " + fe.path + ": sha256 mismatch: index says " + fe.sha256 + ", file has " +
+                       *got);
         const FileEntry* cf = nullptr;
         if (c)
           for (const auto& x : c->files)
             if (x.path == fe.path) cf = &x;
         if (cf && !cf->sha256.empty() && cf->sha256 != *got)
-          return Error(where + ": " + fe.path + ": sha256 " + *got + " differs from the catalog's " + cf->sha256);
+          return Error(where + ": " + fe.path + ": sha256 " + *got + " differs from the catalog's " +
+                       cf->sha256);
         if ((!cf || cf->sha256.empty()) && !allow)
-          return Error(where + ": " + a.id() + " " + fe.path + " is not in the catalog with a digest", ExitCode::failure,
+          return Error(where + ": " + a.id() + " " + fe.path + " is not in the catalog with a digest",
+                       ExitCode::failure,
                        "load the catalog it was made with (--catalog) or pass --allow-unverified");
       }
       if (c && c->files.size() == a.files.size()) a = *c;
@@ -201,12 +213,14 @@ Result<std::vector<Fetched>> import_bundle(Store& store, const stdfs::path& bund
       auto got = sha256_file(src);
       if (!got) return Error(where + ": " + member + " is missing from the bundle");
       if (*got != a.sha256)
-        return Error(where + ": " + member + ": sha256 mismatch: index says " + a.sha256 + ", file has " + *got);
+        return Error(where + ": " + member + ": sha256 mismatch: index says " + a.sha256 + ", file has " +
+                     *got);
       if (c && !c->sha256.empty() && c->sha256 != *got)
         return Error(where + ": " + a.id() + ": sha256 " + *got + " differs from the catalog's " + c->sha256);
       if ((!c || c->sha256.empty()) && !allow)
         return Error(where + ": " + a.id() + " has no digest in the catalog to check the bundle against",
-                     ExitCode::failure, "load the catalog it was made with (--catalog) or pass --allow-unverified");
+                     ExitCode::failure,
+                     "load the catalog it was made with (--catalog) or pass --allow-unverified");
       if (c) {
         std::string digest = a.sha256;
         a = *c;

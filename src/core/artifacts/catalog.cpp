@@ -47,16 +47,19 @@ bool valid_rel_path(const std::string& p) {
 }
 
 // Parses a digest field: 64 hex digits (an optional "sha256:" prefix is dropped) or "unknown" (-> "").
-Result<std::string> parse_digest(const std::string& text, const std::string& source, const std::string& where) {
+Result<std::string> parse_digest(const std::string& text, const std::string& source,
+                                 const std::string& where) {
   std::string s = text;
   if (s.rfind("sha256:", 0) == 0) s = s.substr(7);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   if (s == "unknown") return std::string();
-  if (!is_sha256(s)) return Error(field_error(source, where, "must be 64 hex digits or 'unknown', got '" + text + "'"));
+  if (!is_sha256(s))
+    return Error(field_error(source, where, "must be 64 hex digits or 'unknown', got '" + text + "'"));
   return s;
 }
 
-const std::set<std::string> kArtifactFields = {"name", "version", "os", "arch", "kind", "url", "sha256", "path", "files"};
+const std::set<std::string> kArtifactFields = {"name", "version", "os",   "arch", "kind",
+                                               "url",  "sha256",  "path", "files"};
 const std::set<std::string> kFileFields = {"path", "url", "sha256"};
 const std::set<std::string> kTopFields = {"schema", "defaults", "components", "artifacts"};
 
@@ -78,21 +81,29 @@ Result<Partial> parse_entry(const json& e, const std::string& source, const std:
     out = *r;
     return {};
   };
-  for (auto [key, out] : {std::pair{"name", &p.name}, {"version", &p.version}, {"os", &p.os}, {"arch", &p.arch},
-                          {"url", &p.url}, {"path", &p.path}}) {
+  for (auto [key, out] : {std::pair{"name", &p.name},
+                          {"version", &p.version},
+                          {"os", &p.os},
+                          {"arch", &p.arch},
+                          {"url", &p.url},
+                          {"path", &p.path}}) {
     KURATOR_TRY(get(key, *out));
   }
   if (!p.name || p.name->empty()) return Error(field_error(source, where + ".name", "missing"));
-  if (!valid_name(*p.name)) return Error(field_error(source, where + ".name", "invalid name '" + *p.name + "'"));
+  if (!valid_name(*p.name))
+    return Error(field_error(source, where + ".name", "invalid name '" + *p.name + "'"));
   if (!p.version || p.version->empty()) return Error(field_error(source, where + ".version", "missing"));
   if (!valid_name(*p.version))
     return Error(field_error(source, where + ".version", "invalid version '" + *p.version + "'"));
   for (auto [key, v] : {std::pair{"os", &p.os}, {"arch", &p.arch}})
-    if (*v && !valid_name(**v)) return Error(field_error(source, where + "." + key, "invalid value '" + **v + "'"));
+    if (*v && !valid_name(**v))
+      return Error(field_error(source, where + "." + key, "invalid value '" + **v + "'"));
   if (p.url && !valid_url(*p.url))
-    return Error(field_error(source, where + ".url", "must start with https://, http:// or file://, got '" + *p.url + "'"));
+    return Error(field_error(source, where + ".url",
+                             "must start with https://, http:// or file://, got '" + *p.url + "'"));
   if (p.path && !valid_rel_path(*p.path))
-    return Error(field_error(source, where + ".path", "must be a relative path without '..', got '" + *p.path + "'"));
+    return Error(
+        field_error(source, where + ".path", "must be a relative path without '..', got '" + *p.path + "'"));
   std::optional<std::string> kind, digest;
   KURATOR_TRY(get("kind", kind));
   if (kind) {
@@ -125,10 +136,13 @@ Result<Partial> parse_entry(const json& e, const std::string& source, const std:
         *out = **r;
       }
       if (!valid_rel_path(fe.path))
-        return Error(field_error(source, fw + ".path", "must be a relative path without '..', got '" + fe.path + "'"));
-      if (!seen.insert(fe.path).second) return Error(field_error(source, fw + ".path", "duplicate path " + fe.path));
+        return Error(
+            field_error(source, fw + ".path", "must be a relative path without '..', got '" + fe.path + "'"));
+      if (!seen.insert(fe.path).second)
+        return Error(field_error(source, fw + ".path", "duplicate path " + fe.path));
       if (!valid_url(fe.url))
-        return Error(field_error(source, fw + ".url", "must start with https://, http:// or file://, got '" + fe.url + "'"));
+        return Error(field_error(source, fw + ".url",
+                                 "must start with https://, http:// or file://, got '" + fe.url + "'"));
       auto d = parse_digest(fe.sha256, source, fw + ".sha256");
       if (!d) return d.error();
       fe.sha256 = *d;
@@ -141,12 +155,14 @@ Result<Partial> parse_entry(const json& e, const std::string& source, const std:
 
 Status check_complete(const Artifact& a, const std::string& source, const std::string& where) {
   if (a.kind == Kind::files) {
-    if (a.files.empty()) return Error(field_error(source, where + ".files", "missing (kind files needs a list of files)"));
+    if (a.files.empty())
+      return Error(field_error(source, where + ".files", "missing (kind files needs a list of files)"));
   } else if (a.url.empty()) {
     return Error(field_error(source, where + ".url", "missing"));
   }
   if (a.kind == Kind::archive && a.path.empty())
-    return Error(field_error(source, where + ".path", "missing (kind archive needs the path inside the archive)"));
+    return Error(
+        field_error(source, where + ".path", "missing (kind archive needs the path inside the archive)"));
   return {};
 }
 
@@ -159,11 +175,16 @@ std::string toggle_v(const std::string& v) {
 
 std::string_view to_string(Kind kind) {
   switch (kind) {
-    case Kind::binary: return "binary";
-    case Kind::archive: return "archive";
-    case Kind::chart: return "chart";
-    case Kind::yaml: return "yaml";
-    case Kind::files: return "files";
+    case Kind::binary:
+      return "binary";
+    case Kind::archive:
+      return "archive";
+    case Kind::chart:
+      return "chart";
+    case Kind::yaml:
+      return "yaml";
+    case Kind::files:
+      return "files";
   }
   return "binary";
 }
@@ -180,7 +201,9 @@ bool Artifact::digest_known() const {
   return !sha256.empty();
 }
 
-std::string Artifact::id() const { return name + "@" + version + " (" + os + "/" + arch + ")"; }
+std::string Artifact::id() const {
+  return name + "@" + version + " (" + os + "/" + arch + ")";
+}
 
 std::string Artifact::file_name() const {
   std::string u = url;
@@ -197,11 +220,16 @@ Platform Platform::host() {
   if (::uname(&u) == 0) {
     std::string sys = u.sysname, m = u.machine;
     if (sys == "Darwin") p.os = "darwin";
-    if (m == "aarch64" || m == "arm64") p.arch = "arm64";
-    else if (m == "x86_64" || m == "amd64") p.arch = "amd64";
-    else if (m == "ppc64le") p.arch = "ppc64le";
-    else if (m == "s390x") p.arch = "s390x";
-    else p.arch = m;
+    if (m == "aarch64" || m == "arm64")
+      p.arch = "arm64";
+    else if (m == "x86_64" || m == "amd64")
+      p.arch = "amd64";
+    else if (m == "ppc64le")
+      p.arch = "ppc64le";
+    else if (m == "s390x")
+      p.arch = "s390x";
+    else
+      p.arch = m;
   }
   return p;
 }
@@ -238,17 +266,21 @@ Status Catalog::merge(std::string_view text, const std::string& source) {
   if (auto it = doc->find("defaults"); it != doc->end() && !it->is_null()) {
     if (!it->is_object()) return Error(field_error(source, "defaults", "must be a mapping of name: version"));
     for (const auto& [k, v] : it->items()) {
-      if (!v.is_string()) return Error(field_error(source, "defaults." + k, "must be a string (quote it), got " + v.dump()));
+      if (!v.is_string())
+        return Error(field_error(source, "defaults." + k, "must be a string (quote it), got " + v.dump()));
       next.m_defaults[k] = v.get<std::string>();
     }
   }
   if (auto it = doc->find("components"); it != doc->end() && !it->is_null()) {
-    if (!it->is_object()) return Error(field_error(source, "components", "must be a mapping of name: [artifacts]"));
+    if (!it->is_object())
+      return Error(field_error(source, "components", "must be a mapping of name: [artifacts]"));
     for (const auto& [k, v] : it->items()) {
-      if (!v.is_array()) return Error(field_error(source, "components." + k, "must be a list of artifact names"));
+      if (!v.is_array())
+        return Error(field_error(source, "components." + k, "must be a list of artifact names"));
       std::vector<std::string> names;
       for (const auto& n : v) {
-        if (!n.is_string()) return Error(field_error(source, "components." + k, "must be a list of artifact names"));
+        if (!n.is_string())
+          return Error(field_error(source, "components." + k, "must be a list of artifact names"));
         names.push_back(n.get<std::string>());
       }
       next.m_components[k] = std::move(names);
@@ -272,9 +304,11 @@ Status Catalog::merge(std::string_view text, const std::string& source) {
         a.version = *p->version;
         a.os = os;
         a.arch = arch;
-        if (!p->kind) return Error(field_error(source, where + ".kind", "missing (a new entry needs a kind)"));
+        if (!p->kind)
+          return Error(field_error(source, where + ".kind", "missing (a new entry needs a kind)"));
         if (!p->sha256 && *p->kind != Kind::files)
-          return Error(field_error(source, where + ".sha256", "missing (a digest, or 'unknown' when none is published)"));
+          return Error(field_error(source, where + ".sha256",
+                                   "missing (a digest, or 'unknown' when none is published)"));
       }
       if (p->kind) a.kind = *p->kind;
       if (p->url) a.url = *p->url;
@@ -283,8 +317,10 @@ Status Catalog::merge(std::string_view text, const std::string& source) {
       if (p->files) a.files = *p->files;
       a.source = source;
       KURATOR_TRY(check_complete(a, source, where));
-      if (existing != next.m_artifacts.end()) *existing = std::move(a);
-      else next.m_artifacts.push_back(std::move(a));
+      if (existing != next.m_artifacts.end())
+        *existing = std::move(a);
+      else
+        next.m_artifacts.push_back(std::move(a));
     }
   }
   *this = std::move(next);
@@ -300,7 +336,8 @@ std::optional<std::string> Catalog::default_version(const std::string& name) con
   return std::nullopt;
 }
 
-const Artifact* Catalog::find(const std::string& name, const std::string& version, const Platform& platform) const {
+const Artifact* Catalog::find(const std::string& name, const std::string& version,
+                              const Platform& platform) const {
   std::string v = version;
   if (v.empty()) {
     auto d = default_version(name);
@@ -364,7 +401,8 @@ std::pair<std::string, std::string> split_ref(const std::string& ref) {
 Result<Catalog> load_catalog(const stdfs::path& home, const std::vector<std::string>& extra) {
   Catalog c = Catalog::builtin();
   std::error_code ec;
-  if (!home.empty() && stdfs::exists(home / "catalog.yaml", ec)) KURATOR_TRY(c.merge_file(home / "catalog.yaml"));
+  if (!home.empty() && stdfs::exists(home / "catalog.yaml", ec))
+    KURATOR_TRY(c.merge_file(home / "catalog.yaml"));
   std::vector<std::string> files;
   std::string env = fs::env("KURATOR_CATALOG");
   size_t start = 0;

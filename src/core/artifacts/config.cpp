@@ -41,7 +41,8 @@ Result<UserConfig> load_user_config(const stdfs::path& home) {
   return cfg;
 }
 
-std::string rewrite_url(const std::string& url, const std::vector<MirrorRule>& rules, const std::string& mirror) {
+std::string rewrite_url(const std::string& url, const std::vector<MirrorRule>& rules,
+                        const std::string& mirror) {
   for (const auto& r : rules)
     if (url.rfind(r.from, 0) == 0) return r.to + url.substr(r.from.size());
   if (mirror.empty() || url.rfind("file://", 0) == 0) return url;
@@ -93,9 +94,15 @@ Result<Store> open_store(const stdfs::path& home, const StoreFlags& flags) {
 
 // ---- hashing -----------------------------------------------------------------------------------
 
-Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) { reset(); }
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx)); }
-void Sha256::reset() { EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), EVP_sha256(), nullptr); }
+Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
+  reset();
+}
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx));
+}
+void Sha256::reset() {
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), EVP_sha256(), nullptr);
+}
 void Sha256::update(std::string_view data) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_ctx), data.data(), data.size());
 }

@@ -20,9 +20,12 @@ using Clock = std::chrono::steady_clock;
 
 std::string human(long long bytes) {
   char buf[32];
-  if (bytes >= (1LL << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
-  else if (bytes >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%lld B", bytes);
+  if (bytes >= (1LL << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+  else if (bytes >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%lld B", bytes);
   return buf;
 }
 
@@ -30,7 +33,10 @@ std::string human(long long bytes) {
 class Progress {
  public:
   Progress(std::string label, bool enabled)
-      : m_label(std::move(label)), m_enabled(enabled), m_tty(enabled && log::stderr_is_tty()), m_last(Clock::now()) {}
+      : m_label(std::move(label)),
+        m_enabled(enabled),
+        m_tty(enabled && log::stderr_is_tty()),
+        m_last(Clock::now()) {}
   ~Progress() { finish(); }
 
   void update(long long now, long long total) {
@@ -46,7 +52,8 @@ class Progress {
       if (t - m_last < std::chrono::seconds(5)) return;  // a line every 5 s, the first after 5 s
       m_last = t;
       if (total > 0)
-        spdlog::info("{}: {} of {} ({}%)", m_label, human(now), human(total), static_cast<int>(now * 100 / total));
+        spdlog::info("{}: {} of {} ({}%)", m_label, human(now), human(total),
+                     static_cast<int>(now * 100 / total));
       else
         spdlog::info("{}: {}", m_label, human(now));
     }
@@ -71,7 +78,8 @@ class Progress {
     bar.resize(width, '-');
     std::string pct = m_total > 0 ? std::to_string(m_now * 100 / m_total) + "%" : "";
     std::fprintf(stderr, "\r%s [%s] %s %s%s%s\x1b[K", m_label.c_str(), bar.c_str(), human(m_now).c_str(),
-                 m_total > 0 ? "/ " : "", m_total > 0 ? human(m_total).c_str() : "", pct.empty() ? "" : (" " + pct).c_str());
+                 m_total > 0 ? "/ " : "", m_total > 0 ? human(m_total).c_str() : "",
+                 pct.empty() ? "" : (" " + pct).c_str());
     std::fflush(stderr);
   }
 
@@ -117,7 +125,8 @@ Status finish_file(const std::string& url, const stdfs::path& partial, const std
     stdfs::remove(partial, ec);
     return Error("sha256 mismatch for " + url + ": expected " + expected + ", got " + actual +
                      " (the download was deleted)",
-                 ExitCode::failure, "the mirror or the upstream file changed, or the catalog digest is wrong");
+                 ExitCode::failure,
+                 "the mirror or the upstream file changed, or the catalog digest is wrong");
   }
   stdfs::rename(partial, dest, ec);
   if (ec) {
@@ -130,7 +139,8 @@ Status finish_file(const std::string& url, const stdfs::path& partial, const std
 Result<std::string> copy_local(const std::string& url, const stdfs::path& dest, const std::string& expected,
                                const DownloadOptions& opts) {
   stdfs::path src = percent_decode(url.substr(7));  // file:///dir/x -> /dir/x
-  if (!src.is_absolute()) return Error("bad file URL " + url + ": the path must be absolute (file:///dir/file)");
+  if (!src.is_absolute())
+    return Error("bad file URL " + url + ": the path must be absolute (file:///dir/file)");
   if (opts.requests_made) ++*opts.requests_made;
   std::ifstream in(src, std::ios::binary);
   if (!in) return Error("reading " + url + ": " + std::strerror(errno));
@@ -175,8 +185,8 @@ bool sleep_interruptible(std::chrono::milliseconds d) {
 
 }  // namespace
 
-Result<std::string> download(const std::string& url, const stdfs::path& dest, const std::string& expected_sha256,
-                             const DownloadOptions& opts) {
+Result<std::string> download(const std::string& url, const stdfs::path& dest,
+                             const std::string& expected_sha256, const DownloadOptions& opts) {
   std::error_code ec;
   if (dest.has_parent_path()) stdfs::create_directories(dest.parent_path(), ec);
   if (url.rfind("file://", 0) == 0) return copy_local(url, dest, expected_sha256, opts);
@@ -279,7 +289,8 @@ Result<std::string> download(const std::string& url, const stdfs::path& dest, co
       return failure;
     }
     auto wait = opts.retry.delay(attempt, retry_after);
-    spdlog::warn("{}; retrying in {} ms (attempt {}/{})", failure.message, wait.count(), attempt + 1, max_attempts);
+    spdlog::warn("{}; retrying in {} ms (attempt {}/{})", failure.message, wait.count(), attempt + 1,
+                 max_attempts);
     if (!sleep_interruptible(wait)) return Error("GET " + url + ": interrupted", ExitCode::interrupted);
   }
   progress.finish();

@@ -127,7 +127,8 @@ Status extract(const stdfs::path& archive_path, const stdfs::path& dest_in, cons
 
   std::unique_ptr<archive, WriteCloser> out(archive_write_disk_new());
   int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_NO_OVERWRITE;
+              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+              ARCHIVE_EXTRACT_NO_OVERWRITE;
   archive_write_disk_set_options(out.get(), flags);
   archive_write_disk_set_standard_lookup(out.get());
 
@@ -152,11 +153,13 @@ Status extract(const stdfs::path& archive_path, const stdfs::path& dest_in, cons
     if (type == AE_IFLNK) {
       const char* t = archive_entry_symlink(entry);
       std::string target = t ? t : "";
-      if (!link_stays_inside(*rel, target)) return fail("symlink '" + name + "' points outside: '" + target + "'");
+      if (!link_stays_inside(*rel, target))
+        return fail("symlink '" + name + "' points outside: '" + target + "'");
     }
     if (const char* h = archive_entry_hardlink(entry)) {
       auto hrel = safe_relative(h);
-      if (!hrel || hrel->empty()) return fail("hard link '" + name + "' points outside: '" + std::string(h) + "'");
+      if (!hrel || hrel->empty())
+        return fail("hard link '" + name + "' points outside: '" + std::string(h) + "'");
       archive_entry_set_hardlink(entry, hrel->c_str());
     }
     if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0) {
@@ -193,7 +196,8 @@ Status extract(const stdfs::path& archive_path, const stdfs::path& dest_in, cons
     if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN)
       return fail("finishing '" + name + "': " + archive_error_string(out.get()));
   }
-  if (archive_write_close(out.get()) != ARCHIVE_OK) return fail(std::string("closing: ") + archive_error_string(out.get()));
+  if (archive_write_close(out.get()) != ARCHIVE_OK)
+    return fail(std::string("closing: ") + archive_error_string(out.get()));
   stdfs::rename(tmp, dest, ec);
   if (ec) return fail("cannot move into place: " + ec.message());
   return {};

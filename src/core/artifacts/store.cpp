@@ -40,15 +40,18 @@ class FileLock {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     bool said = false;
     while (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) return Error(file.string() + ": flock: " + std::strerror(errno));
+      if (errno != EWOULDBLOCK && errno != EINTR)
+        return Error(file.string() + ": flock: " + std::strerror(errno));
       if (!said) {
         spdlog::info("waiting for another kurator fetching into {}", file.parent_path().string());
         said = true;
       }
-      if (cancel::requested()) return Error("interrupted while waiting for " + file.string(), ExitCode::interrupted);
+      if (cancel::requested())
+        return Error("interrupted while waiting for " + file.string(), ExitCode::interrupted);
       if (std::chrono::steady_clock::now() > deadline)
-        return Error("timed out waiting for the lock " + file.string(), ExitCode::timeout,
-                     "another kurator is fetching the same artifact; remove the lock only if none is running");
+        return Error(
+            "timed out waiting for the lock " + file.string(), ExitCode::timeout,
+            "another kurator is fetching the same artifact; remove the lock only if none is running");
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return {};
@@ -69,12 +72,18 @@ std::string files_digest(const std::vector<FileEntry>& files) {
 }
 
 json artifact_json(const Artifact& a) {
-  json j = {{"name", a.name}, {"version", a.version}, {"os", a.os},   {"arch", a.arch},
-            {"kind", std::string(to_string(a.kind))}, {"url", a.url}, {"sha256", a.sha256}};
+  json j = {{"name", a.name},
+            {"version", a.version},
+            {"os", a.os},
+            {"arch", a.arch},
+            {"kind", std::string(to_string(a.kind))},
+            {"url", a.url},
+            {"sha256", a.sha256}};
   if (!a.path.empty()) j["path"] = a.path;
   if (a.kind == Kind::files) {
     j["files"] = json::array();
-    for (const auto& f : a.files) j["files"].push_back({{"path", f.path}, {"url", f.url}, {"sha256", f.sha256}});
+    for (const auto& f : a.files)
+      j["files"].push_back({{"path", f.path}, {"url", f.url}, {"sha256", f.sha256}});
   }
   return j;
 }
@@ -94,7 +103,8 @@ Result<Artifact> artifact_from_json(const json& j) {
     a.path = j.value("path", "");
     if (j.contains("files"))
       for (const auto& f : j["files"])
-        a.files.push_back({f.at("path").get<std::string>(), f.value("url", ""), f.at("sha256").get<std::string>()});
+        a.files.push_back(
+            {f.at("path").get<std::string>(), f.value("url", ""), f.at("sha256").get<std::string>()});
     return a;
   } catch (const std::exception& e) {
     return Error(std::string("malformed: ") + e.what());
@@ -103,9 +113,12 @@ Result<Artifact> artifact_from_json(const json& j) {
 
 stdfs::path result_path(const Artifact& a, const stdfs::path& dir) {
   switch (a.kind) {
-    case Kind::archive: return dir / "x" / a.path;
-    case Kind::files: return dir / "files";
-    default: return dir / a.file_name();
+    case Kind::archive:
+      return dir / "x" / a.path;
+    case Kind::files:
+      return dir / "files";
+    default:
+      return dir / a.file_name();
   }
 }
 
@@ -136,10 +149,12 @@ stdfs::path Store::cache_dir(const Artifact& a) const {
 Result<Artifact> Store::resolve(const std::string& name, const std::string& version) const {
   if (const Artifact* a = m_catalog.find(name, version, m_opts.platform)) return *a;
   auto all = m_catalog.find_all(name);
-  if (all.empty()) return Error("unknown artifact '" + name + "'", ExitCode::usage, "see `kurator tool list`");
+  if (all.empty())
+    return Error("unknown artifact '" + name + "'", ExitCode::usage, "see `kurator tool list`");
   if (version.empty())
-    return Error("no default version of '" + name + "' for " + m_opts.platform.os + "/" + m_opts.platform.arch,
-                 ExitCode::failure, "name a version: " + name + "@VERSION");
+    return Error(
+        "no default version of '" + name + "' for " + m_opts.platform.os + "/" + m_opts.platform.arch,
+        ExitCode::failure, "name a version: " + name + "@VERSION");
   // A version the catalog does not know: only with a digest from the user, at the default entry's URL
   // with the version replaced.
   const Artifact* base = m_catalog.find(name, {}, m_opts.platform);
@@ -147,14 +162,16 @@ Result<Artifact> Store::resolve(const std::string& name, const std::string& vers
     std::string known;
     for (auto* a : all)
       if (known.find(a->version) == std::string::npos) known += (known.empty() ? "" : ", ") + a->version;
-    return Error("the catalog has no " + name + "@" + version + " for " + m_opts.platform.os + "/" +
-                     m_opts.platform.arch,
-                 ExitCode::failure,
-                 "known versions: " + known + "; for another version pass --sha256 with its published digest");
+    return Error(
+        "the catalog has no " + name + "@" + version + " for " + m_opts.platform.os + "/" +
+            m_opts.platform.arch,
+        ExitCode::failure,
+        "known versions: " + known + "; for another version pass --sha256 with its published digest");
   }
   Artifact a = *base;
   auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
-    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+      s.replace(p, from.size(), to);
     return s;
   };
   std::string from = base->version, to = version;
@@ -216,7 +233,8 @@ Result<Fetched> Store::ensure(const Artifact& a) {
                  "import a bundle (kurator bundle import) or fetch it where the network is reachable");
   if (expected.empty() && !a.digest_known() && !m_opts.allow_unverified)
     return Error(a.id() + ": the catalog has no published sha256 for " + (a.url.empty() ? a.name : a.url),
-                 ExitCode::failure, "pass --sha256 DIGEST (the digest upstream publishes) or --allow-unverified");
+                 ExitCode::failure,
+                 "pass --sha256 DIGEST (the digest upstream publishes) or --allow-unverified");
   stdfs::path dir = cache_dir(a);
   std::error_code ec;
   stdfs::create_directories(dir, ec);
@@ -294,9 +312,12 @@ Result<Fetched> Store::fetch_locked(const Artifact& a, const std::string& expect
     f.path = dir / "files";
   } else {
     std::string url = rewrite_url(a.url, m_opts.rules, m_opts.mirror);
-    if (url != a.url) spdlog::info("fetching {} from {} (mirror of {})", a.id(), url, a.url);
-    else spdlog::info("fetching {} from {}", a.id(), url);
-    if (expected.empty()) spdlog::warn("{}: no published sha256 to check against (--allow-unverified)", a.id());
+    if (url != a.url)
+      spdlog::info("fetching {} from {} (mirror of {})", a.id(), url, a.url);
+    else
+      spdlog::info("fetching {} from {}", a.id(), url);
+    if (expected.empty())
+      spdlog::warn("{}: no published sha256 to check against (--allow-unverified)", a.id());
     dl.label = a.name + " " + a.version;
     stdfs::path file = dir / a.file_name();
     auto r = download(url, file, expected, dl);
@@ -390,13 +411,16 @@ Store::VerifyReport Store::verify_cache() const {
     if (a.kind == Kind::files) {
       for (const auto& fe : a.files) {
         auto got = sha256_file(dir / "files" / fe.path);
-        if (!got) report.issues.push_back({id, fe.path + ": missing"});
+        if (!got)
+          report.issues.push_back({id, fe.path + ": missing"});
         else if (*got != fe.sha256)
-          report.issues.push_back({id, fe.path + ": sha256 mismatch: expected " + fe.sha256 + ", got " + *got});
+          report.issues.push_back(
+              {id, fe.path + ": sha256 mismatch: expected " + fe.sha256 + ", got " + *got});
       }
     } else {
       auto got = sha256_file(dir / a.file_name());
-      if (!got) report.issues.push_back({id, a.file_name() + ": missing"});
+      if (!got)
+        report.issues.push_back({id, a.file_name() + ": missing"});
       else if (*got != sha)
         report.issues.push_back({id, a.file_name() + ": sha256 mismatch: expected " + sha + ", got " + *got});
       if (a.kind == Kind::archive && !stdfs::exists(dir / "x" / a.path, ec))

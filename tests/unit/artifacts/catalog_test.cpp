@@ -56,7 +56,8 @@ TEST_CASE("builtin catalog pins the upstream URLs for linux/amd64", "[unit][arti
   }
   auto* etcd = c.find("etcd", {}, kLinuxAmd64);
   REQUIRE(etcd);
-  CHECK(etcd->url == "https://github.com/etcd-io/etcd/releases/download/v3.5.21/etcd-v3.5.21-linux-amd64.tar.gz");
+  CHECK(etcd->url ==
+        "https://github.com/etcd-io/etcd/releases/download/v3.5.21/etcd-v3.5.21-linux-amd64.tar.gz");
   CHECK(etcd->kind == art::Kind::archive);
   CHECK(etcd->path == "etcd-v3.5.21-linux-amd64/etcd");
   CHECK(etcd->sha256 == "adddda4b06718e68671ffabff2f8cee48488ba61ad82900e639d108f2148501c");
@@ -68,8 +69,9 @@ TEST_CASE("builtin catalog pins the upstream URLs for linux/amd64", "[unit][arti
   CHECK(helm->url == "https://get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz");
   CHECK(helm->path == "linux-amd64/helm");
   CHECK(helm->sha256.empty());  // no published digest recorded: honest "unknown"
-  for (auto name : {"clusterctl", "istioctl", "karmadactl", "cluster-api", "cluster-api-provider-aws", "karmada",
-                    "istio", "prometheus-operator", "volcano", "kube-thanos", "pixie-operator", "kubespray"})
+  for (auto name :
+       {"clusterctl", "istioctl", "karmadactl", "cluster-api", "cluster-api-provider-aws", "karmada", "istio",
+        "prometheus-operator", "volcano", "kube-thanos", "pixie-operator", "kubespray"})
     CHECK(c.find(name, {}, kLinuxAmd64) != nullptr);
   // Every default resolves, every component resolves.
   for (const auto& [name, version] : c.defaults()) {
@@ -104,7 +106,8 @@ TEST_CASE("kind: files digests equal the upstream fixture blobs", "[unit][artifa
   CHECK(checked > 400);
 }
 
-TEST_CASE("overlay in the build-test-binaries format overrides field by field", "[unit][artifacts][catalog]") {
+TEST_CASE("overlay in the build-test-binaries format overrides field by field",
+          "[unit][artifacts][catalog]") {
   auto c = art::Catalog::builtin();
   std::string kwok_url = c.find("kwok", {}, kLinuxAmd64)->url;
   std::string overlay =
@@ -126,8 +129,10 @@ TEST_CASE("overlay in the build-test-binaries format overrides field by field", 
   REQUIRE(c.merge("defaults: {mytool: \"2.0\"}\n"
                   "components: {mine: [mytool]}\n"
                   "artifacts:\n"
-                  "  - name: mytool\n    version: \"2.0\"\n    kind: binary\n    url: https://example.invalid/mytool\n"
-                  "    sha256: sha256:" + std::string(64, 'A') + "\n",
+                  "  - name: mytool\n    version: \"2.0\"\n    kind: binary\n    url: "
+                  "https://example.invalid/mytool\n"
+                  "    sha256: sha256:" +
+                      std::string(64, 'A') + "\n",
                   "user.yaml")
               .ok());
   auto* mine = c.find("mytool", {}, kLinuxAmd64);
@@ -153,8 +158,10 @@ TEST_CASE("bad catalog entries give one line naming file and field", "[unit][art
   };
   CHECK(err("artifacts:\n  - {name: kubectl, version: v1.35.4, os: linux, arch: amd64, sha256: abc}\n") ==
         "/h/catalog.yaml: artifacts[0].sha256: must be 64 hex digits or 'unknown', got 'abc'");
-  CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: tarball, url: https://a/b, sha256: unknown}\n") ==
-        "/h/catalog.yaml: artifacts[0].kind: must be one of binary, archive, chart, yaml, files, got 'tarball'");
+  CHECK(
+      err("artifacts:\n  - {name: x, version: \"1\", kind: tarball, url: https://a/b, sha256: unknown}\n") ==
+      "/h/catalog.yaml: artifacts[0].kind: must be one of binary, archive, chart, yaml, files, got "
+      "'tarball'");
   CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: binary, sha256: unknown}\n") ==
         "/h/catalog.yaml: artifacts[0].url: missing");
   CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: binary, url: https://a/b}\n") ==
@@ -165,21 +172,27 @@ TEST_CASE("bad catalog entries give one line naming file and field", "[unit][art
         "/h/catalog.yaml: artifacts[0].version: must be a string (quote it), got 1.5");
   CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: binary, url: ftp://a/b, sha256: unknown}\n") ==
         "/h/catalog.yaml: artifacts[0].url: must start with https://, http:// or file://, got 'ftp://a/b'");
-  CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: archive, url: https://a/b.tgz, sha256: unknown}\n") ==
+  CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: archive, url: https://a/b.tgz, sha256: "
+            "unknown}\n") ==
         "/h/catalog.yaml: artifacts[0].path: missing (kind archive needs the path inside the archive)");
-  CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: archive, path: ../x, url: https://a/b.tgz, sha256: "
-            "unknown}\n") == "/h/catalog.yaml: artifacts[0].path: must be a relative path without '..', got '../x'");
+  CHECK(err("artifacts:\n  - {name: x, version: \"1\", kind: archive, path: ../x, url: https://a/b.tgz, "
+            "sha256: "
+            "unknown}\n") ==
+        "/h/catalog.yaml: artifacts[0].path: must be a relative path without '..', got '../x'");
   CHECK(err("artifacts:\n  - {version: \"1\"}\n") == "/h/catalog.yaml: artifacts[0].name: missing");
   CHECK(err("artifacts: {}\n") == "/h/catalog.yaml: artifacts: must be a list");
   CHECK(err("artifact:\n  - {}\n") == "/h/catalog.yaml: artifact: unknown field");
 }
 
-TEST_CASE("load_catalog reads $KURATOR_HOME/catalog.yaml, KURATOR_CATALOG and --catalog", "[unit][artifacts][catalog]") {
+TEST_CASE("load_catalog reads $KURATOR_HOME/catalog.yaml, KURATOR_CATALOG and --catalog",
+          "[unit][artifacts][catalog]") {
   TempDir home;
   write(home.path() / "catalog.yaml",
-        "artifacts:\n  - {name: kwok, version: v0.7.0, os: linux, arch: amd64, sha256: " + std::string(64, '3') + "}\n");
+        "artifacts:\n  - {name: kwok, version: v0.7.0, os: linux, arch: amd64, sha256: " +
+            std::string(64, '3') + "}\n");
   write(home.path() / "extra.yaml",
-        "artifacts:\n  - {name: kwok, version: v0.7.0, os: linux, arch: amd64, sha256: " + std::string(64, '4') + "}\n");
+        "artifacts:\n  - {name: kwok, version: v0.7.0, os: linux, arch: amd64, sha256: " +
+            std::string(64, '4') + "}\n");
   auto c = art::load_catalog(home.path());
   REQUIRE(c.ok());
   CHECK(c->find("kwok", {}, kLinuxAmd64)->sha256 == std::string(64, '3'));
@@ -187,18 +200,21 @@ TEST_CASE("load_catalog reads $KURATOR_HOME/catalog.yaml, KURATOR_CATALOG and --
   REQUIRE(c2.ok());
   CHECK(c2->find("kwok", {}, kLinuxAmd64)->sha256 == std::string(64, '4'));
 
-  write(home.path() / "catalog.yaml", "artifacts:\n  - {name: kwok, version: v0.7.0, os: linux, arch: amd64, url: x}\n");
+  write(home.path() / "catalog.yaml",
+        "artifacts:\n  - {name: kwok, version: v0.7.0, os: linux, arch: amd64, url: x}\n");
   auto bad = art::load_catalog(home.path());
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.error().message == (home.path() / "catalog.yaml").string() +
-                                   ": artifacts[0].url: must start with https://, http:// or file://, got 'x'");
+  CHECK(bad.error().message ==
+        (home.path() / "catalog.yaml").string() +
+            ": artifacts[0].url: must start with https://, http:// or file://, got 'x'");
   auto missing = art::load_catalog({}, {"/nonexistent/overlay.yaml"});
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().message.find("/nonexistent/overlay.yaml") != std::string::npos);
 }
 
 TEST_CASE("mirror rewriting and user config rules", "[unit][artifacts][mirror]") {
-  CHECK(art::rewrite_url("https://dl.k8s.io/release/v1.35.4/bin/linux/amd64/kubectl", {}, "http://127.0.0.1:8080/m/") ==
+  CHECK(art::rewrite_url("https://dl.k8s.io/release/v1.35.4/bin/linux/amd64/kubectl", {},
+                         "http://127.0.0.1:8080/m/") ==
         "http://127.0.0.1:8080/m/dl.k8s.io/release/v1.35.4/bin/linux/amd64/kubectl");
   CHECK(art::rewrite_url("https://get.helm.sh/helm.tgz", {}, "file:///root/.cache/kurator/mirror") ==
         "file:///root/.cache/kurator/mirror/get.helm.sh/helm.tgz");
@@ -218,7 +234,8 @@ TEST_CASE("mirror rewriting and user config rules", "[unit][artifacts][mirror]")
   write(home.path() / "config.yaml", "mirrors:\n  - {from: https://dl.k8s.io/}\n");
   auto bad = art::load_user_config(home.path());
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.error().message == (home.path() / "config.yaml").string() + ": mirrors[0].to: missing (a URL prefix)");
+  CHECK(bad.error().message ==
+        (home.path() / "config.yaml").string() + ": mirrors[0].to: missing (a URL prefix)");
 }
 
 TEST_CASE("proxy environment for subprocesses", "[unit][artifacts]") {

@@ -108,8 +108,9 @@ TEST_CASE("cli: a catalog without a digest refuses, --allow-unverified warns", "
   Site s;
   TempDir home;
   auto env = s.env(home.path());
-  std::ofstream(s.catalog) << "artifacts:\n  - {name: hello, version: \"1.0\", kind: binary, sha256: unknown, url: \""
-                           << s.server->url() << "/tools/hello\"}\n";
+  std::ofstream(s.catalog)
+      << "artifacts:\n  - {name: hello, version: \"1.0\", kind: binary, sha256: unknown, url: \""
+      << s.server->url() << "/tools/hello\"}\n";
   auto refused = run_kurator({"tool", "fetch", "hello"}, env);
   CHECK(refused.exit_code == 1);
   CHECK(refused.err.find("--sha256") != std::string::npos);
@@ -144,7 +145,8 @@ TEST_CASE("cli: downloads go through the proxy from the environment", "[unit][ar
   REQUIRE(proxy.ok());
   TempDir home;
   auto env = s.env(home.path());
-  env.insert(env.end(), {{"http_proxy", proxy.url()}, {"HTTP_PROXY", proxy.url()}, {"no_proxy", ""}, {"NO_PROXY", ""}});
+  env.insert(env.end(),
+             {{"http_proxy", proxy.url()}, {"HTTP_PROXY", proxy.url()}, {"no_proxy", ""}, {"NO_PROXY", ""}});
   auto r = run_kurator({"tool", "fetch", "hello"}, env);
   INFO(r.err);
   CHECK(r.exit_code == 0);
@@ -184,14 +186,16 @@ TEST_CASE("cli: mirror flag and a bundle round trip with no network", "[unit][ar
   for (const auto& c : components) comps += (comps.empty() ? "" : ",") + c;
 
   auto mirror_a = s.server->url();
-  std::vector<std::string> create = {"bundle", "create", "-o", (out.path() / "kurator-bundle.tar.gz").string(),
-                                     "--components", comps, "--mirror", mirror_a};
+  std::vector<std::string> create = {
+      "bundle",       "create", "-o",       (out.path() / "kurator-bundle.tar.gz").string(),
+      "--components", comps,    "--mirror", mirror_a};
   create.insert(create.end(), catalogs.begin(), catalogs.end());
   Env env_a = {{"KURATOR_HOME", a.path().string()}, {"NO_COLOR", "1"}};
   if (fixtures.ok()) {
     // Two mirrors at once: the fixture files come from the fixture mirror, by a config.yaml rule.
-    std::ofstream(a.path() / "config.yaml") << "mirrors:\n  - {from: \"https://raw.githubusercontent.com/\", to: \""
-                                            << fixtures.url() << "/raw.githubusercontent.com/\"}\n";
+    std::ofstream(a.path() / "config.yaml")
+        << "mirrors:\n  - {from: \"https://raw.githubusercontent.com/\", to: \"" << fixtures.url()
+        << "/raw.githubusercontent.com/\"}\n";
   }
   auto made = run_kurator(create, env_a);
   INFO(made.err);
@@ -199,7 +203,8 @@ TEST_CASE("cli: mirror flag and a bundle round trip with no network", "[unit][ar
   CHECK(s.server->count("GET /tools.upstream.invalid/hello") == 1);
 
   // Home b: no mirror reachable at all.
-  Env env_b = {{"KURATOR_HOME", b.path().string()}, {"KURATOR_MIRROR", "http://127.0.0.1:9"}, {"NO_COLOR", "1"}};
+  Env env_b = {
+      {"KURATOR_HOME", b.path().string()}, {"KURATOR_MIRROR", "http://127.0.0.1:9"}, {"NO_COLOR", "1"}};
   std::vector<std::string> import = {"bundle", "import", (out.path() / "kurator-bundle.tar.gz").string()};
   import.insert(import.end(), catalogs.begin(), catalogs.end());
   auto imported = run_kurator(import, env_b);
@@ -223,8 +228,9 @@ TEST_CASE("cli: mirror flag and a bundle round trip with no network", "[unit][ar
     auto t = run_kurator(tp, env_b);
     REQUIRE(t.exit_code == 0);
     stdfs::path dir = trim(t.out);
-    CHECK(slurp(dir / "manifests/thanos-query-deployment.yaml") ==
-          slurp(kurator::test::fixtures_dir() / "kube-thanos-v0.29.0/manifests/thanos-query-deployment.yaml"));
+    CHECK(
+        slurp(dir / "manifests/thanos-query-deployment.yaml") ==
+        slurp(kurator::test::fixtures_dir() / "kube-thanos-v0.29.0/manifests/thanos-query-deployment.yaml"));
   } else {
     kurator::test::skip("fixtures missing: the bundle round trip covered only the self-made artifact");
   }

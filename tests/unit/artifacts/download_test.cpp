@@ -175,28 +175,31 @@ TEST_CASE("download: a wrong sha256 deletes the file and names both digests", "[
 TEST_CASE("download: file:// URLs are read directly", "[unit][artifacts][download]") {
   Site s;
   TempDir out;
-  auto r = art::download("file://" + (s.root.path() / "tool.bin").string(), out.path() / "tool", s.digest, quick());
+  auto r = art::download("file://" + (s.root.path() / "tool.bin").string(), out.path() / "tool", s.digest,
+                         quick());
   REQUIRE(r.ok());
   CHECK(slurp(out.path() / "tool") == s.data);
-  auto bad = art::download("file://" + (s.root.path() / "tool.bin").string(), out.path() / "t2", std::string(64, 'f'),
-                           quick());
+  auto bad = art::download("file://" + (s.root.path() / "tool.bin").string(), out.path() / "t2",
+                           std::string(64, 'f'), quick());
   REQUIRE_FALSE(bad.ok());
   CHECK_FALSE(stdfs::exists(out.path() / "t2"));
   CHECK_FALSE(art::download("file:///nonexistent/x", out.path() / "t3", "", quick()).ok());
 }
 
-TEST_CASE("download: HTTPS with a private CA, with and without --ca-file", "[unit][artifacts][download][tls]") {
+TEST_CASE("download: HTTPS with a private CA, with and without --ca-file",
+          "[unit][artifacts][download][tls]") {
   Site s;
   TempDir pki;
   auto p = pki.path().string();
-  std::string cmd = "cd '" + p +
-                    "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
-                    "-subj /CN=kurator-test-ca >/dev/null 2>&1"
-                    " && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 "
-                    ">/dev/null 2>&1"
-                    " && printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext.cnf"
-                    " && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 "
-                    "-extfile ext.cnf >/dev/null 2>&1";
+  std::string cmd =
+      "cd '" + p +
+      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+      "-subj /CN=kurator-test-ca >/dev/null 2>&1"
+      " && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 "
+      ">/dev/null 2>&1"
+      " && printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext.cnf"
+      " && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 "
+      "-extfile ext.cnf >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) {
     kurator::test::skip("openssl CLI not available: TLS download test not run");
     return;

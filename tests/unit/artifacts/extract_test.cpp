@@ -35,7 +35,9 @@ void make_tar_gz(const stdfs::path& out, const std::vector<Entry>& entries) {
         archive_entry_set_filetype(en, AE_IFREG);
         archive_entry_set_size(en, static_cast<la_int64_t>(e.data.size()));
         break;
-      case Entry::dir: archive_entry_set_filetype(en, AE_IFDIR); break;
+      case Entry::dir:
+        archive_entry_set_filetype(en, AE_IFDIR);
+        break;
       case Entry::symlink:
         archive_entry_set_filetype(en, AE_IFLNK);
         archive_entry_set_symlink(en, e.link.c_str());

@@ -62,14 +62,16 @@ struct Upstream {
   std::string overlay() const {
     return "defaults: {mytool: \"1.0\", mytar: \"1.0\", mynosum: \"1.0\"}\n"
            "artifacts:\n"
-           "  - {name: mytool, version: \"1.0\", kind: binary, url: https://upstream.invalid/tools/tool.bin, sha256: " +
+           "  - {name: mytool, version: \"1.0\", kind: binary, url: https://upstream.invalid/tools/tool.bin, "
+           "sha256: " +
            bin_sha +
            "}\n"
            "  - {name: mytar, version: \"1.0\", kind: archive, path: tool-1.0/bin/tool, "
            "url: https://upstream.invalid/tools/tool.tar.gz, sha256: " +
            tgz_sha +
            "}\n"
-           "  - {name: mynosum, version: \"1.0\", kind: binary, url: https://upstream.invalid/tools/tool.bin, "
+           "  - {name: mynosum, version: \"1.0\", kind: binary, url: "
+           "https://upstream.invalid/tools/tool.bin, "
            "sha256: unknown}\n";
   }
   art::Store store(const stdfs::path& home) const {
@@ -123,7 +125,8 @@ TEST_CASE("store: archives are extracted and the binary inside is the path", "[u
   CHECK(r->sha256 == up.tgz_sha);
 }
 
-TEST_CASE("store: an artifact without a known digest needs --sha256 or --allow-unverified", "[unit][artifacts][cache]") {
+TEST_CASE("store: an artifact without a known digest needs --sha256 or --allow-unverified",
+          "[unit][artifacts][cache]") {
   Upstream up;
   TempDir home;
   {
@@ -139,7 +142,8 @@ TEST_CASE("store: an artifact without a known digest needs --sha256 or --allow-u
     store.options().sha256_override = std::string(64, 'e');
     auto r = store.ensure("mynosum");
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().message.find("expected " + std::string(64, 'e') + ", got " + up.bin_sha) != std::string::npos);
+    CHECK(r.error().message.find("expected " + std::string(64, 'e') + ", got " + up.bin_sha) !=
+          std::string::npos);
     CHECK_FALSE(stdfs::exists(home.path() / "cache/mynosum/1.0/any-any/tool.bin"));
   }
   {
@@ -180,7 +184,8 @@ TEST_CASE("store: config.yaml rewrite rules, including file:// folders", "[unit]
   TempDir home;
   auto store = up.store(home.path());
   store.options().mirror.clear();
-  store.options().rules = {{"https://upstream.invalid/", "file://" + (up.root.path() / "upstream.invalid").string() + "/"}};
+  store.options().rules = {
+      {"https://upstream.invalid/", "file://" + (up.root.path() / "upstream.invalid").string() + "/"}};
   auto r = store.ensure("mytool");
   REQUIRE(r.ok());
   CHECK(slurp(r->path) == up.bin);
@@ -239,8 +244,9 @@ TEST_CASE("store: fixture source bundles download through a loopback mirror", "[
   CHECK(slurp(r->path / "crds/monitoring.coreos.com_prometheuses.yaml") ==
         slurp(fixtures / "crds/monitoring.coreos.com_prometheuses.yaml"));
   CHECK(stdfs::exists(r->path / "rbac/prometheus-operator-deployment.yaml"));
-  CHECK(mirror.server()->count("GET /raw.githubusercontent.com/prometheus-operator/prometheus-operator/refs/tags/"
-                               "v0.93.0/example/prometheus-operator-crd/") == 10);
+  CHECK(mirror.server()->count(
+            "GET /raw.githubusercontent.com/prometheus-operator/prometheus-operator/refs/tags/"
+            "v0.93.0/example/prometheus-operator-crd/") == 10);
   auto calico = store.ensure("calico");
   REQUIRE(calico.ok());
   CHECK(stdfs::file_size(calico->path / "calico.yaml") == 349572);
@@ -278,6 +284,31 @@ TEST_CASE("bundle: create, import into an empty home, fetch with no network", "[
   art::Store mismatched(std::move(bad_catalog), other.options());
   auto refused = art::import_bundle(mismatched, out.path() / "b.tar.gz");
   REQUIRE_FALSE(refused.ok());
-  CHECK(refused.error().message.find("differs from the catalog's " + std::string(64, 'd')) != std::string::npos);
+  CHECK(refused.error().message.find("differs from the catalog's " + std::string(64, 'd')) !=
+        std::string::npos);
   CHECK_FALSE(stdfs::exists(c.path() / "cache/mytar"));
+}
+
+TEST_CASE("store: the mirror of scripts/build-test-binaries.sh with its catalog overlay",
+          "[unit][artifacts][mirror]") {
+  kurator::test::FixtureMirror mirror({}, true);
+  if (!mirror.ok()) return;
+  TempDir home;
+  auto c = art::Catalog::builtin();
+  REQUIRE(c.merge_file(mirror.catalog()).ok());
+  art::Options o;
+  o.home = home.path();
+  o.mirror = mirror.url();
+  o.download.progress = false;
+  o.platform = {"linux", "amd64"};
+  art::Store store(std::move(c), o);
+  for (auto name : {"etcd", "helm", "kwok", "kubectl"}) {
+    INFO(name);
+    auto r = store.ensure(name);
+    if (!r.ok()) FAIL(r.error().message);
+    CHECK((stdfs::status(r->path).permissions() & stdfs::perms::owner_exec) != stdfs::perms::none);
+  }
+  CHECK(store.ensure("etcd")->path ==
+        home.path() / "cache/etcd/v3.5.21/linux-amd64/x/etcd-v3.5.21-linux-amd64/etcd");
+  CHECK(mirror.server()->count("GET /get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz") == 1);
 }
