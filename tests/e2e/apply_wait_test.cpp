@@ -8,7 +8,9 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "support/fleet.hpp"
 #include "support/test_env.hpp"

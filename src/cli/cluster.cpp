@@ -1,0 +1,163 @@
+// create cluster NAME --provider local, delete cluster NAME, get clusters, get kubeconfig NAME.
+#include <kurator/cli/app.hpp>
+#include <kurator/providers/local.hpp>
+#include <kurator/providers/versions.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <memory>
+
+namespace kurator::cli {
+namespace {
+namespace local = providers::local;
+using json = nlohmann::json;
+
+struct CreateFlags {
+  std::string name;
+  std::string provider = "local";
+  int nodes = 1;
+  std::string kubernetes_version;
+  std::string bin_dir;
+};
+
+struct DeleteFlags {
+  std::string name;
+  std::string provider = "local";
+};
+
+// The `create`/`get`/`delete` verbs may already exist when another file added a subcommand to them.
+CLI::App* verb(CLI::App& app, const std::string& name, const std::string& description) {
+  for (auto* sub : app.get_subcommands([&](CLI::App* s) { return s->get_name() == name; })) return sub;
+  auto* v = app.add_subcommand(name, description);
+  v->require_subcommand(1);
+  return v;
+}
+
+void warn_other_netns(const local::ClusterStatus& st) {
+  if (!st.other_netns) return;
+  int apiserver_pid = 0;
+  for (const auto& c : st.components)
+    if (c.name == "kube-apiserver" && c.pid && c.running) apiserver_pid = *c.pid;
+  if (apiserver_pid)
+    spdlog::warn("cluster \"{}\" runs in another network namespace ({}); its API is reachable from there only, "
+                 "e.g. nsenter --net=/proc/{}/ns/net kubectl ...",
+                 st.spec.name, st.netns, apiserver_pid);
+  else
+    spdlog::warn("cluster \"{}\" was created in another network namespace ({})", st.spec.name, st.netns);
+}
+
+Status run_create(Context& ctx, const CreateFlags& f) {
+  local::Provider provider(std::filesystem::absolute(ctx.home()));
+  local::CreateOptions opts;
+  opts.spec.name = f.name;
+  opts.spec.provider = f.provider;
+  opts.spec.nodes = f.nodes;
+  opts.spec.kubernetes_version = f.kubernetes_version;
+  opts.bin_dir = f.bin_dir;
+  opts.timeout = ctx.wait_timeout();
+  auto r = provider.create(opts);
+  if (!r) return r.error();
+  const auto& st = r->status;
+  if (ctx.g.output != "table") {
+    json out = st.to_json();
+    out["alreadyExisted"] = r->already_existed;
+    out["elapsedSeconds"] = static_cast<double>(r->elapsed.count()) / 1000.0;
+    ctx.print(out, {}, {});
+    return {};
+  }
+  if (r->already_existed) {
+    std::cout << "Cluster \"" << st.spec.name << "\" already exists with the same spec (" << st.status
+              << "); nothing to do.\n";
+    warn_other_netns(st);
+  } else {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(r->elapsed.count()) / 1000.0);
+    std::cout << "Cluster \"" << st.spec.name << "\" is " << (r->restarted ? "running again" : "ready") << " ("
+              << st.spec.nodes << (st.spec.nodes == 1 ? " node" : " nodes") << ", Kubernetes "
+              << st.spec.kubernetes_version << ") after " << secs << "s.\n";
+  }
+  std::cout << "API server: " << st.endpoint << "\n"
+            << "Use it with:\n"
+            << "  export KUBECONFIG=" << st.kubeconfig.string() << "\n"
+            << "  kubectl get nodes\n"
+            << "Delete it with:\n"
+            << "  kurator delete cluster " << st.spec.name << " --provider local\n";
+  std::cout.flush();
+  return {};
+}
+
+Status run_delete(Context& ctx, const DeleteFlags& f) {
+  local::Provider provider(std::filesystem::absolute(ctx.home()));
+  KURATOR_TRY(provider.remove(f.name, f.provider));
+  std::cout << "Cluster \"" << f.name << "\" deleted.\n";
+  std::cout.flush();
+  return {};
+}
+
+Status run_get_clusters(Context& ctx) {
+  local::Provider provider(std::filesystem::absolute(ctx.home()));
+  auto list = provider.list();
+  if (!list) return list.error();
+  json items = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& st : *list) {
+    items.push_back(st.to_json());
+    std::string endpoint = st.endpoint.empty() ? "-" : st.endpoint;
+    if (st.other_netns && st.phase != "Stopped") endpoint += " (other netns)";
+    rows.push_back({st.spec.name, st.spec.provider, st.status, endpoint, std::to_string(st.spec.nodes),
+                    st.spec.kubernetes_version});
+  }
+  if (ctx.g.output == "table" && list->empty()) {
+    std::cerr << "No clusters. Create one with: kurator create cluster NAME --provider local\n";
+    return {};
+  }
+  ctx.print(items, {"NAME", "PROVIDER", "STATUS", "API", "NODES", "KUBERNETES"}, rows);
+  return {};
+}
+
+Status run_get_kubeconfig(Context& ctx, const std::string& name) {
+  local::Provider provider(std::filesystem::absolute(ctx.home()));
+  auto text = provider.kubeconfig(name);
+  if (!text) return text.error();
+  std::cout << *text;
+  if (!text->empty() && text->back() != '\n') std::cout << "\n";
+  std::cout.flush();
+  return {};
+}
+
+}  // namespace
+
+void add_cluster_commands(CLI::App& app, Context& ctx) {
+  auto* create = verb(app, "create", "Create resources (clusters)");
+  auto cf = std::make_shared<CreateFlags>();
+  auto* cc = create->add_subcommand("cluster", "Create a local Kubernetes cluster: etcd, kube-apiserver, "
+                                               "controller-manager, scheduler and kwok fake nodes on loopback");
+  cc->add_option("name", cf->name, "Cluster name (lower-case letters, digits, '-')")->required();
+  cc->add_option("--provider", cf->provider, "Where the cluster runs")->check(CLI::IsMember({"local"}));
+  cc->add_option("--nodes", cf->nodes, "Number of fake (kwok) nodes")->check(CLI::Range(0, 100));
+  cc->add_option("--kubernetes-version", cf->kubernetes_version,
+                 "Kubernetes version (default " + std::string(providers::versions::kubernetes) + ")");
+  cc->add_option("--bin-dir", cf->bin_dir,
+                 "Directory with etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok "
+                 "(flat, or <component>-<version>/ below it; default " +
+                     local::default_bin_cache().string() + ")");
+  cc->callback([&ctx, cf] { ctx.outcome = run_create(ctx, *cf); });
+
+  auto* del = verb(app, "delete", "Delete resources (clusters)");
+  auto df = std::make_shared<DeleteFlags>();
+  auto* dc = del->add_subcommand("cluster", "Stop every process of a local cluster and remove its state");
+  dc->add_option("name", df->name, "Cluster name")->required();
+  dc->add_option("--provider", df->provider, "Where the cluster runs")->check(CLI::IsMember({"local"}));
+  dc->callback([&ctx, df] { ctx.outcome = run_delete(ctx, *df); });
+
+  auto* get = verb(app, "get", "Show resources (clusters, kubeconfigs)");
+  auto* gc = get->add_subcommand("clusters", "List local clusters and whether their components run");
+  gc->callback([&ctx] { ctx.outcome = run_get_clusters(ctx); });
+  auto kname = std::make_shared<std::string>();
+  auto* gk = get->add_subcommand("kubeconfig", "Print the admin kubeconfig of a cluster");
+  gk->add_option("name", *kname, "Cluster name")->required();
+  gk->callback([&ctx, kname] { ctx.outcome = run_get_kubeconfig(ctx, *kname); });
+}
+
+}  // namespace kurator::cli

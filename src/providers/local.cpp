@@ -1,0 +1,772 @@
+// The local provider's lifecycle: create (start and wait), delete, status.
+#include <kurator/core/http.hpp>
+#include <kurator/core/kube.hpp>
+#include <kurator/core/kubeconfig.hpp>
+#include <kurator/core/process.hpp>
+#include <kurator/providers/local.hpp>
+#include <kurator/providers/pki.hpp>
+#include <kurator/providers/versions.hpp>
+#include <kurator/util/cancel.hpp>
+#include <kurator/util/fs.hpp>
+#include <kurator/util/log.hpp>
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <thread>
+
+namespace kurator::providers::local {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kServiceCidr = "10.96.0.0/16";
+constexpr const char* kFirstServiceIp = "10.96.0.1";
+constexpr const char* kPodCidr = "10.244.0.1/16";
+constexpr std::chrono::milliseconds kStopGrace{10000};
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string random_token() {
+  unsigned char raw[24];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw FatalError(Error("OpenSSL could not produce random bytes"));
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+Result<json> read_json(const stdfs::path& p) {
+  auto text = fs::read_file(p);
+  if (!text) return text.error();
+  auto j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return Error(p.string() + ": not valid JSON");
+  return j;
+}
+
+Status write_json(const stdfs::path& p, const json& j) { return fs::write_file_atomic(p, j.dump(2) + "\n", 0644); }
+
+// The last `n` lines of a component log, secrets redacted.
+std::vector<std::string> log_tail(const stdfs::path& file, size_t n) {
+  std::ifstream in(file);
+  std::deque<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > n) lines.pop_front();
+  }
+  std::vector<std::string> out;
+  for (auto& l : lines) out.push_back(log::redact(l));
+  return out;
+}
+
+void print_log_tail(const std::string& component, const stdfs::path& file) {
+  auto lines = log_tail(file, 30);
+  if (lines.empty()) {
+    spdlog::error("{}: its log {} is empty", component, file.string());
+    return;
+  }
+  spdlog::error("{}: last {} lines of {}:", component, lines.size(), file.string());
+  for (const auto& l : lines) spdlog::error("  | {}", l);
+}
+
+// The fields of state.json.
+struct State {
+  std::string phase;  // creating | created | failed
+  int creator_pid = 0;
+  Ports ports;
+  Binaries binaries;
+  std::string netns;
+  std::string created_at;
+  std::string endpoint() const { return "https://127.0.0.1:" + std::to_string(ports.apiserver); }
+  json to_json() const {
+    return json{{"phase", phase},           {"creatorPid", creator_pid}, {"ports", ports.to_json()},
+                {"binaries", binaries.to_json()}, {"networkNamespace", netns},  {"createdAt", created_at},
+                {"endpoint", endpoint()}};
+  }
+  static State from_json(const json& j) {
+    State s;
+    s.phase = j.value("phase", std::string());
+    s.creator_pid = j.value("creatorPid", 0);
+    s.ports = Ports::from_json(j.value("ports", json::object()));
+    s.binaries = Binaries::from_json(j.value("binaries", json::object()));
+    s.netns = j.value("networkNamespace", std::string());
+    s.created_at = j.value("createdAt", std::string());
+    return s;
+  }
+};
+
+ComponentStatus component_status(const ClusterPaths& p, const std::string& c) {
+  ComponentStatus cs;
+  cs.name = c;
+  cs.pid = process::read_pid_file(p.pid(c));
+  cs.running = cs.pid && process::is_alive(*cs.pid) && process_belongs_to(*cs.pid, p.root);
+  return cs;
+}
+
+// Elapsed-time progress lines on stderr: printed when a step's state changes, and every 10 s while
+// it does not.
+class Progress {
+ public:
+  Progress() : m_start(Clock::now()) {}
+  void say(const std::string& what, const std::string& state) {
+    auto now = Clock::now();
+    auto& last = m_last[what];
+    if (last.first == state && now - last.second < std::chrono::seconds(10)) return;
+    last = {state, now};
+    spdlog::info("[{:>5.1f}s] {}: {}", elapsed_seconds(), what, state);
+  }
+  double elapsed_seconds() const {
+    return std::chrono::duration<double>(Clock::now() - m_start).count();
+  }
+  std::chrono::milliseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);
+  }
+
+ private:
+  Clock::time_point m_start;
+  std::map<std::string, std::pair<std::string, Clock::time_point>> m_last;
+};
+
+std::string pem_or_empty(const stdfs::path& p) {
+  auto r = fs::read_file(p);
+  return r ? *r : std::string();
+}
+
+// Brings a cluster's components up (all of them for a new cluster, the missing ones for a restart)
+// and waits for each; on failure names the failing component.
+class Bringup {
+ public:
+  Bringup(const ClusterPaths& paths, const ClusterSpec& spec, const State& state, Clock::time_point deadline,
+          Progress& progress)
+      : m_p(paths), m_spec(spec), m_state(state), m_deadline(deadline), m_progress(progress) {}
+
+  std::string failed_component;  // set when a step failed because of one component
+
+  Status run() {
+    std::map<std::string, std::function<Status()>> waits = {
+        {"etcd", [&] { return wait_etcd(); }},
+        {"kube-apiserver", [&] { return wait_apiserver(); }},
+        {"kube-controller-manager",
+         [&] { return wait_healthz("kube-controller-manager", m_state.ports.controller_manager); }},
+        {"kube-scheduler", [&] { return wait_healthz("kube-scheduler", m_state.ports.scheduler); }},
+        {"kwok", [&] { return Status(); }},
+    };
+    // etcd and the apiserver in turn; the rest together once the API is up.
+    for (const std::string c : {"etcd", "kube-apiserver"}) {
+      KURATOR_TRY(ensure_started(c));
+      KURATOR_TRY(waits[c]());
+    }
+    for (const std::string c : {"kube-controller-manager", "kube-scheduler", "kwok"}) KURATOR_TRY(ensure_started(c));
+    for (const std::string c : {"kube-controller-manager", "kube-scheduler", "kwok"}) KURATOR_TRY(waits[c]());
+    KURATOR_TRY(create_nodes());
+    KURATOR_TRY(wait_nodes());
+    return wait_default_service_account();
+  }
+
+  // Stops what this Bringup started, newest first.
+  void stop_started() {
+    for (auto it = m_started.rbegin(); it != m_started.rend(); ++it) {
+      m_progress.say(it->first, "stopping (pid " + std::to_string(it->second) + ")");
+      process::stop_pid(it->second, kStopGrace);
+    }
+    m_started.clear();
+  }
+
+ private:
+  std::vector<std::string> argv_for(const std::string& c) const {
+    const auto& pk = m_p.pki();
+    const auto& ports = m_state.ports;
+    auto f = [](const std::string& flag, const stdfs::path& path) { return flag + "=" + path.string(); };
+    auto n = [](const std::string& flag, int port) { return flag + "=" + std::to_string(port); };
+    const std::string etcd_url = "https://127.0.0.1:" + std::to_string(ports.etcd_client);
+    const std::string peer_url = "http://127.0.0.1:" + std::to_string(ports.etcd_peer);
+    if (c == "etcd") {
+      return {m_state.binaries.etcd.string(),
+              "--name=default",
+              f("--data-dir", m_p.etcd_data()),
+              "--listen-client-urls=" + etcd_url,
+              "--advertise-client-urls=" + etcd_url,
+              "--listen-peer-urls=" + peer_url,
+              "--initial-advertise-peer-urls=" + peer_url,
+              "--initial-cluster=default=" + peer_url,
+              "--initial-cluster-state=new",
+              "--initial-cluster-token=kurator-" + m_spec.name,
+              f("--cert-file", pk / "etcd-server.crt"),
+              f("--key-file", pk / "etcd-server.key"),
+              f("--trusted-ca-file", pk / "ca.crt"),
+              "--client-cert-auth=true",
+              "--unsafe-no-fsync=true",
+              "--log-level=warn"};
+    }
+    if (c == "kube-apiserver") {
+      return {m_state.binaries.kube_apiserver.string(),
+              "--etcd-servers=" + etcd_url,
+              f("--etcd-cafile", pk / "ca.crt"),
+              f("--etcd-certfile", pk / "apiserver-etcd-client.crt"),
+              f("--etcd-keyfile", pk / "apiserver-etcd-client.key"),
+              "--bind-address=127.0.0.1",
+              "--advertise-address=127.0.0.1",
+              n("--secure-port", ports.apiserver),
+              f("--cert-dir", m_p.root / "apiserver"),
+              f("--tls-cert-file", pk / "apiserver.crt"),
+              f("--tls-private-key-file", pk / "apiserver.key"),
+              f("--client-ca-file", pk / "ca.crt"),
+              "--authorization-mode=Node,RBAC",
+              "--allow-privileged=true",
+              std::string("--service-cluster-ip-range=") + kServiceCidr,
+              "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+              f("--service-account-key-file", pk / "sa.pub"),
+              f("--service-account-signing-key-file", pk / "sa.key"),
+              f("--token-auth-file", pk / "tokens.csv"),
+              f("--requestheader-client-ca-file", pk / "front-proxy-ca.crt"),
+              "--requestheader-allowed-names=front-proxy-client",
+              "--requestheader-username-headers=X-Remote-User",
+              "--requestheader-group-headers=X-Remote-Group",
+              "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+              f("--proxy-client-cert-file", pk / "front-proxy-client.crt"),
+              f("--proxy-client-key-file", pk / "front-proxy-client.key"),
+              "--enable-admission-plugins=NodeRestriction",
+              "--profiling=false"};
+    }
+    if (c == "kube-controller-manager") {
+      auto kc = m_p.component_kubeconfig(c);
+      return {m_state.binaries.kube_controller_manager.string(),
+              f("--kubeconfig", kc),
+              f("--authentication-kubeconfig", kc),
+              f("--authorization-kubeconfig", kc),
+              "--leader-elect=false",
+              "--bind-address=127.0.0.1",
+              n("--secure-port", ports.controller_manager),
+              f("--tls-cert-file", pk / "controller-manager.crt"),
+              f("--tls-private-key-file", pk / "controller-manager.key"),
+              f("--client-ca-file", pk / "ca.crt"),
+              f("--service-account-private-key-file", pk / "sa.key"),
+              f("--root-ca-file", pk / "ca.crt"),
+              f("--cluster-signing-cert-file", pk / "ca.crt"),
+              f("--cluster-signing-key-file", pk / "ca.key"),
+              "--use-service-account-credentials=true",
+              std::string("--service-cluster-ip-range=") + kServiceCidr,
+              "--cluster-name=" + m_spec.name,
+              "--controllers=*,bootstrapsigner,tokencleaner",
+              "--profiling=false"};
+    }
+    if (c == "kube-scheduler") {
+      auto kc = m_p.component_kubeconfig(c);
+      return {m_state.binaries.kube_scheduler.string(),
+              f("--kubeconfig", kc),
+              f("--authentication-kubeconfig", kc),
+              f("--authorization-kubeconfig", kc),
+              "--leader-elect=false",
+              "--bind-address=127.0.0.1",
+              n("--secure-port", ports.scheduler),
+              f("--tls-cert-file", pk / "scheduler.crt"),
+              f("--tls-private-key-file", pk / "scheduler.key"),
+              f("--client-ca-file", pk / "ca.crt"),
+              "--profiling=false"};
+    }
+    // kwok
+    return {m_state.binaries.kwok.string(),
+            f("--kubeconfig", m_p.component_kubeconfig(c)),
+            f("--config", m_p.root / "kwok.yaml"),
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            "--node-lease-duration-seconds=40",
+            std::string("--cidr=") + kPodCidr,
+            "--server-address=127.0.0.1:" + std::to_string(ports.kwok)};
+  }
+
+  Status ensure_started(const std::string& c) {
+    auto cs = component_status(m_p, c);
+    if (cs.running) {
+      m_running[c] = *cs.pid;
+      m_progress.say(c, "already running (pid " + std::to_string(*cs.pid) + ")");
+      return {};
+    }
+    process::DaemonSpec d;
+    d.argv = argv_for(c);
+    d.cwd = m_p.root;
+    d.log_file = m_p.log(c);
+    d.pid_file = m_p.pid(c);
+    // kwok reads ~/.kwok/kwok.yaml by default: give it a home of its own.
+    if (c == "kwok") d.env["HOME"] = (m_p.root / "kwok-home").string();
+    auto pid = process::start_daemon(d);
+    if (!pid) {
+      failed_component = c;
+      return pid.error().context("starting " + c);
+    }
+    m_started.emplace_back(c, *pid);
+    m_running[c] = *pid;
+    m_progress.say(c, "started (pid " + std::to_string(*pid) + ")");
+    return {};
+  }
+
+  // Fails at once when a component died, the deadline passed, or kurator was interrupted.
+  Status check(const std::string& what) {
+    for (const auto& [c, pid] : m_running) {
+      if (!process::is_alive(pid)) {
+        failed_component = c;
+        return Error(c + " exited while waiting for " + what, ExitCode::failure,
+                     "see " + m_p.log(c).string());
+      }
+    }
+    if (cancel::requested()) return Error("interrupted while waiting for " + what, ExitCode::interrupted);
+    if (Clock::now() >= m_deadline) {
+      return Error("timed out waiting for " + what, ExitCode::timeout,
+                   "raise --wait-timeout, or look at the logs in " + m_p.logs().string());
+    }
+    return {};
+  }
+
+  // Polls `probe` (true: done; `state` says where it is) until done, printing progress.
+  Status poll(const std::string& what, const std::string& component,
+              const std::function<bool(std::string& state)>& probe) {
+    auto delay = std::chrono::milliseconds(100);
+    while (true) {
+      if (auto st = check(what); !st) {
+        if (failed_component.empty()) failed_component = component;
+        return st;
+      }
+      std::string state;
+      if (probe(state)) {
+        m_progress.say(what, state.empty() ? "ready" : state);
+        return {};
+      }
+      m_progress.say(what, state);
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+    }
+  }
+
+  Status wait_etcd() {
+    return poll("etcd", "etcd", [&](std::string& state) {
+      if (port_open(m_state.ports.etcd_client)) return true;
+      state = "waiting for 127.0.0.1:" + std::to_string(m_state.ports.etcd_client);
+      return false;
+    });
+  }
+
+  http::Request probe_request(const std::string& url, bool admin) const {
+    http::Request req;
+    req.url = url;
+    req.tls.ca_file = (m_p.pki() / "ca.crt").string();
+    if (admin) {
+      req.tls.client_cert_file = (m_p.pki() / "admin.crt").string();
+      req.tls.client_key_file = (m_p.pki() / "admin.key").string();
+    }
+    req.connect_timeout = std::chrono::seconds(2);
+    req.timeout = std::chrono::seconds(10);
+    return req;
+  }
+
+  Status wait_apiserver() {
+    auto url = m_state.endpoint() + "/readyz";
+    return poll("kube-apiserver", "kube-apiserver", [&](std::string& state) {
+      auto resp = http::default_client().perform(probe_request(url, true));
+      if (!resp) {
+        state = "waiting for /readyz (" + resp.error().message + ")";
+        return false;
+      }
+      if (resp->status == 200) return true;
+      // The failing checks are the lines starting with "[-]".
+      std::string failing;
+      std::istringstream ss(resp->body);
+      std::string line;
+      while (std::getline(ss, line)) {
+        if (line.rfind("[-]", 0) == 0) {
+          auto name = line.substr(3);
+          name = name.substr(0, name.find(' '));
+          failing += (failing.empty() ? "" : ", ") + name;
+        }
+      }
+      state = "/readyz HTTP " + std::to_string(resp->status) + (failing.empty() ? "" : ": not ready: " + failing);
+      return false;
+    });
+  }
+
+  Status wait_healthz(const std::string& c, int port) {
+    auto url = "https://127.0.0.1:" + std::to_string(port) + "/healthz";
+    return poll(c, c, [&](std::string& state) {
+      auto resp = http::default_client().perform(probe_request(url, false));
+      if (resp && resp->status == 200) return true;
+      state = resp ? "/healthz HTTP " + std::to_string(resp->status) : "waiting for /healthz";
+      return false;
+    });
+  }
+
+  kube::Client& client() {
+    if (!m_client) {
+      kubeconfig::RestConfig cfg;
+      cfg.server = m_state.endpoint();
+      cfg.context_name = cfg.cluster_name = cfg.user_name = "kurator-" + m_spec.name;
+      cfg.tls.ca_pem = pem_or_empty(m_p.pki() / "ca.crt");
+      cfg.tls.client_cert_pem = pem_or_empty(m_p.pki() / "admin.crt");
+      cfg.tls.client_key_pem = pem_or_empty(m_p.pki() / "admin.key");
+      m_client = std::make_unique<kube::Client>(cfg);
+    }
+    return *m_client;
+  }
+
+  std::string node_name(int i) const { return "kwok-node-" + std::to_string(i); }
+
+  json node_object(const std::string& name) const {
+    json resources = {{"cpu", "32"}, {"memory", "256Gi"}, {"pods", "110"}, {"ephemeral-storage", "100Gi"}};
+    return json{
+        {"apiVersion", "v1"},
+        {"kind", "Node"},
+        {"metadata",
+         {{"name", name},
+          {"annotations", {{"kwok.x-k8s.io/node", "fake"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
+          {"labels",
+           {{"type", "kwok"},
+            {"kubernetes.io/hostname", name},
+            {"kubernetes.io/os", "linux"},
+            {"kubernetes.io/arch", "amd64"},
+            {"beta.kubernetes.io/os", "linux"},
+            {"beta.kubernetes.io/arch", "amd64"},
+            {"kubernetes.io/role", "agent"},
+            {"node-role.kubernetes.io/agent", ""}}}}},
+        {"spec", json::object()},
+        {"status",
+         {{"allocatable", resources},
+          {"capacity", resources},
+          {"nodeInfo",
+           {{"architecture", "amd64"},
+            {"operatingSystem", "linux"},
+            {"kubeletVersion", m_spec.kubernetes_version},
+            {"kubeProxyVersion", m_spec.kubernetes_version}}},
+          {"phase", "Running"}}}};
+  }
+
+  Status create_nodes() {
+    for (int i = 0; i < m_spec.nodes; ++i) {
+      KURATOR_TRY(check("creating nodes"));
+      auto r = client().create(node_object(node_name(i)));
+      if (!r && r.error().http_status != 409) return r.error().context("creating Node " + node_name(i));
+    }
+    if (m_spec.nodes > 0) m_progress.say("nodes", std::to_string(m_spec.nodes) + " Node objects created");
+    return {};
+  }
+
+  Status wait_nodes() {
+    if (m_spec.nodes == 0) return {};
+    return poll("nodes", "kwok", [&](std::string& state) {
+      auto list = client().list("v1", "Node", kube::ListOptions{.label_selector = "type=kwok"});
+      if (!list) {
+        state = "listing nodes: " + list.error().message;
+        return false;
+      }
+      int ready = 0;
+      for (const auto& node : list->value("items", json::array())) {
+        for (const auto& cond : node.value("/status/conditions"_json_pointer, json::array()))
+          if (cond.value("type", "") == "Ready" && cond.value("status", "") == "True") ++ready;
+      }
+      state = std::to_string(ready) + "/" + std::to_string(m_spec.nodes) + " Ready";
+      return ready >= m_spec.nodes;
+    });
+  }
+
+  // Pods can only be created once the controller-manager made the namespace's default ServiceAccount.
+  Status wait_default_service_account() {
+    return poll("default ServiceAccount", "kube-controller-manager", [&](std::string& state) {
+      auto sa = client().get("v1", "ServiceAccount", "default", "default");
+      if (sa) return true;
+      state = "waiting for the controller-manager to create it";
+      return false;
+    });
+  }
+
+  const ClusterPaths& m_p;
+  const ClusterSpec& m_spec;
+  const State& m_state;
+  Clock::time_point m_deadline;
+  Progress& m_progress;
+  std::vector<std::pair<std::string, int>> m_started;
+  std::map<std::string, int> m_running;
+  std::unique_ptr<kube::Client> m_client;
+};
+
+// Writes PKI, tokens and kubeconfigs of a new cluster.
+Status write_credentials(const ClusterPaths& p, const ClusterSpec& spec, const State& state) {
+  KURATOR_TRY(pki::write_cluster_pki(p.pki(), pki::ClusterPkiOptions{.service_ip = kFirstServiceIp}));
+  std::string admin_token = random_token();
+  std::string user_token = random_token();
+  // token,user,uid,"group1,group2"
+  std::string tokens = admin_token + ",kurator-admin,kurator-admin,\"system:masters\"\n" + user_token +
+                       ",kurator-unprivileged,kurator-unprivileged\n";
+  KURATOR_TRY(fs::write_private_file(p.pki() / "tokens.csv", tokens));
+
+  std::string ca = pem_or_empty(p.pki() / "ca.crt");
+  auto kubeconfig_for = [&](const std::string& cert_base, const std::string& token) {
+    kubeconfig::SimpleKubeconfig k;
+    k.name = "kurator-" + spec.name;
+    k.server = state.endpoint();
+    k.ca_pem = ca;
+    if (!cert_base.empty()) {
+      k.client_cert_pem = pem_or_empty(p.pki() / (cert_base + ".crt"));
+      k.client_key_pem = pem_or_empty(p.pki() / (cert_base + ".key"));
+    }
+    k.token = token;
+    return kubeconfig::render(k);
+  };
+  KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kube-controller-manager"),
+                                     kubeconfig_for("controller-manager", "")));
+  KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kube-scheduler"), kubeconfig_for("scheduler", "")));
+  KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kwok"), kubeconfig_for("kwok", "")));
+  KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("admin-token"), kubeconfig_for("", admin_token)));
+  KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("unprivileged"), kubeconfig_for("", user_token)));
+  // kwok's own configuration file: empty, so it never reads one from a home directory.
+  KURATOR_TRY(fs::write_file_atomic(p.root / "kwok.yaml", "", 0644));
+  return fs::write_private_file(p.kubeconfig(), kubeconfig_for("admin", ""));
+}
+
+// Stops every process of the cluster at `p` (pid files first, then any stray naming its directory).
+void stop_all(const ClusterPaths& p) {
+  const auto& names = component_names();
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    auto cs = component_status(p, *it);
+    if (cs.running) {
+      spdlog::info("stopping {} (pid {})", *it, *cs.pid);
+      process::stop_pid(*cs.pid, kStopGrace);
+    }
+  }
+  for (int pid : find_cluster_processes(p.root)) {
+    spdlog::info("stopping stray process {} of {}", pid, p.root.filename().string());
+    process::stop_pid(pid, kStopGrace);
+  }
+}
+
+}  // namespace
+
+Result<ClusterStatus> Provider::status(const std::string& name) const {
+  auto p = paths(name);
+  std::error_code ec;
+  if (!stdfs::is_directory(p.root, ec))
+    return Error("cluster \"" + name + "\" not found", ExitCode::failure, "list clusters with: kurator get clusters");
+  ClusterStatus st;
+  st.spec.name = name;
+  st.kubeconfig = p.kubeconfig();
+  auto spec_json = read_json(p.spec());
+  if (spec_json) {
+    if (auto s = ClusterSpec::from_json(*spec_json); s) st.spec = *s;
+  }
+  State state;
+  auto state_json = read_json(p.state());
+  if (state_json) state = State::from_json(*state_json);
+  if (state.ports.apiserver) st.endpoint = state.endpoint();
+  st.netns = state.netns;
+  st.other_netns = !state.netns.empty() && state.netns != current_netns();
+
+  std::vector<std::string> down;
+  int running = 0;
+  for (const auto& c : component_names()) {
+    auto cs = component_status(p, c);
+    if (cs.running) ++running;
+    else down.push_back(c);
+    st.components.push_back(cs);
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+    return s;
+  };
+  if (!spec_json || !state_json) {
+    st.phase = "Failed";
+    st.status = "Failed: state incomplete (" + std::string(!spec_json ? "spec.json" : "state.json") +
+                " unreadable); delete it";
+  } else if (state.phase == "creating" && process::is_alive(state.creator_pid)) {
+    st.phase = "Creating";
+    st.status = "Creating";
+  } else if (state.phase == "creating" || state.phase == "failed") {
+    st.phase = "Failed";
+    st.status = running ? "Failed: create did not finish (" + std::to_string(running) + " processes left)"
+                        : "Failed: create did not finish";
+  } else if (down.empty()) {
+    st.phase = "Running";
+    st.status = "Running";
+  } else if (running == 0) {
+    st.phase = "Stopped";
+    st.status = "Stopped";
+  } else {
+    st.phase = "Degraded";
+    st.status = "Degraded: " + join(down) + " not running";
+  }
+  return st;
+}
+
+Result<std::vector<ClusterStatus>> Provider::list() const {
+  std::vector<ClusterStatus> out;
+  std::error_code ec;
+  if (!stdfs::is_directory(clusters_dir(), ec)) return out;
+  std::vector<std::string> names;
+  for (const auto& e : stdfs::directory_iterator(clusters_dir(), ec))
+    if (e.is_directory(ec)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    auto st = status(n);
+    if (st) out.push_back(std::move(*st));
+  }
+  return out;
+}
+
+Result<std::string> Provider::kubeconfig(const std::string& name) const {
+  auto p = paths(name);
+  std::error_code ec;
+  if (!stdfs::is_directory(p.root, ec))
+    return Error("cluster \"" + name + "\" not found", ExitCode::failure, "list clusters with: kurator get clusters");
+  auto text = fs::read_file(p.kubeconfig());
+  if (!text)
+    return Error("cluster \"" + name + "\" has no kubeconfig yet", ExitCode::failure,
+                 "its create may have failed; see kurator get clusters");
+  return text;
+}
+
+Status Provider::remove(const std::string& name, const std::string& provider) {
+  auto p = paths(name);
+  std::error_code ec;
+  if (!stdfs::is_directory(p.root, ec))
+    return Error("cluster \"" + name + "\" not found", ExitCode::failure, "list clusters with: kurator get clusters");
+  if (auto spec_json = read_json(p.spec()); spec_json) {
+    if (auto s = ClusterSpec::from_json(*spec_json); s && !provider.empty() && s->provider != provider)
+      return Error("cluster \"" + name + "\" was made by provider " + s->provider + ", not " + provider,
+                   ExitCode::usage);
+  }
+  stop_all(p);
+  stdfs::remove_all(p.root, ec);
+  if (ec) return Error("removing " + p.root.string() + ": " + ec.message());
+  return {};
+}
+
+Result<CreateResult> Provider::create(const CreateOptions& opts) {
+  auto spec_r = normalize(opts.spec);
+  if (!spec_r) return spec_r.error();
+  const ClusterSpec spec = *spec_r;
+  Progress progress;
+  const auto deadline = Clock::now() + opts.timeout;
+  auto p = paths(spec.name);
+  std::error_code ec;
+  stdfs::create_directories(clusters_dir(), ec);
+  if (ec) return Error("creating " + clusters_dir().string() + ": " + ec.message());
+
+  CreateResult result;
+  State state;
+  bool fresh = true;
+  if (::mkdir(p.root.c_str(), 0700) != 0) {
+    if (errno != EEXIST) return Error("creating " + p.root.string() + ": " + std::strerror(errno));
+    // An existing cluster: the same spec is a no-op (or a restart of what is down); anything else is refused.
+    auto current = status(spec.name);
+    if (!current) return current.error();
+    auto diffs = spec_differences(current->spec, spec);
+    if (current->phase == "Failed") {
+      spdlog::warn("cluster \"{}\" exists from a create that did not finish; removing it and starting over",
+                   spec.name);
+      KURATOR_TRY(remove(spec.name, ""));
+      if (::mkdir(p.root.c_str(), 0700) != 0)
+        return Error("creating " + p.root.string() + ": " + std::strerror(errno));
+    } else if (!diffs.empty()) {
+      std::string msg = "cluster \"" + spec.name + "\" already exists with a different spec: ";
+      for (size_t i = 0; i < diffs.size(); ++i) msg += (i ? "; " : "") + diffs[i];
+      return Error(msg, ExitCode::failure,
+                   "delete it first (kurator delete cluster " + spec.name + " --provider local) or pick another name");
+    } else if (current->phase == "Creating") {
+      return Error("cluster \"" + spec.name + "\" is being created by another kurator process", ExitCode::failure,
+                   "wait for it, or delete the cluster");
+    } else if (current->phase == "Running") {
+      spdlog::info("cluster \"{}\" already exists with the same spec and is running; nothing to do", spec.name);
+      result.already_existed = true;
+      result.status = std::move(*current);
+      return result;
+    } else {
+      // Stopped or Degraded: start what is down, with the ports and binaries it was made with.
+      spdlog::info("cluster \"{}\" exists with the same spec but is {}; starting what is down", spec.name,
+                   current->status);
+      auto state_json = read_json(p.state());
+      if (!state_json) return state_json.error();
+      state = State::from_json(*state_json);
+      fresh = false;
+      result.restarted = true;
+    }
+  }
+
+  if (fresh) {
+    // A new cluster: binaries, ports, credentials, then the processes.
+    auto fail_early = [&](Error e) -> Error {
+      stdfs::remove_all(p.root, ec);
+      return e;
+    };
+    auto bins = resolve_binaries(opts.bin_dir, spec.kubernetes_version);
+    if (!bins) return fail_early(bins.error());
+    auto ports = pick_free_ports(6);
+    if (!ports) return fail_early(ports.error());
+    state.phase = "creating";
+    state.creator_pid = static_cast<int>(::getpid());
+    state.binaries = *bins;
+    state.ports = Ports{(*ports)[0], (*ports)[1], (*ports)[2], (*ports)[3], (*ports)[4], (*ports)[5]};
+    state.netns = current_netns();
+    state.created_at = now_rfc3339();
+    if (auto st = write_json(p.spec(), spec.to_json()); !st) return fail_early(st.error());
+    if (auto st = write_json(p.state(), state.to_json()); !st) return fail_early(st.error());
+    progress.say("cluster " + spec.name, "creating (" + std::to_string(spec.nodes) + " nodes, Kubernetes " +
+                                             spec.kubernetes_version + ", API " + state.endpoint() + ")");
+    for (auto d : {p.logs(), p.pids(), p.kubeconfigs(), p.etcd_data(), p.root / "kwok-home"}) {
+      stdfs::create_directories(d, ec);
+      stdfs::permissions(d, stdfs::perms::owner_all, ec);
+    }
+    if (auto st = write_credentials(p, spec, state); !st) {
+      state.phase = "failed";
+      (void)write_json(p.state(), state.to_json());
+      return st.error().context("writing the cluster's credentials");
+    }
+    progress.say("certificates", "CA, serving and client certificates, service-account keys written");
+  } else {
+    // Record that this process is (re)starting it.
+    state.phase = "creating";
+    state.creator_pid = static_cast<int>(::getpid());
+    (void)write_json(p.state(), state.to_json());
+  }
+
+  Bringup bringup(p, spec, state, deadline, progress);
+  auto st = bringup.run();
+  if (!st) {
+    Error err = st.error();
+    if (!bringup.failed_component.empty()) print_log_tail(bringup.failed_component, p.log(bringup.failed_component));
+    spdlog::error("create of cluster \"{}\" failed after {:.1f}s: {}; stopping what was started", spec.name,
+                  progress.elapsed_seconds(), err.message);
+    if (fresh) {
+      stop_all(p);
+      state.phase = "failed";
+    } else {
+      bringup.stop_started();
+      state.phase = "created";  // as it was: some components down
+    }
+    (void)write_json(p.state(), state.to_json());
+    if (err.hint.empty())
+      err.hint = "logs are in " + p.logs().string() + "; remove the cluster with: kurator delete cluster " +
+                 spec.name + " --provider local";
+    return err;
+  }
+  state.phase = "created";
+  KURATOR_TRY(write_json(p.state(), state.to_json()));
+  result.elapsed = progress.elapsed();
+  auto final_status = status(spec.name);
+  if (!final_status) return final_status.error();
+  result.status = std::move(*final_status);
+  progress.say("cluster " + spec.name, "ready");
+  return result;
+}
+
+}  // namespace kurator::providers::local
