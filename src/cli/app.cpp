@@ -133,7 +133,11 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    print_error(Error(e.what(), ExitCode::usage, "run 'kurator --help' (or 'kurator COMMAND --help') for usage"));
+    std::string msg = e.what();
+    auto rest = app.remaining();
+    if (app.get_subcommands().empty() && !rest.empty() && rest.front().rfind("-", 0) != 0)
+      msg = "unknown command \"" + rest.front() + "\"";
+    print_error(Error(msg, ExitCode::usage, "run 'kurator --help' (or 'kurator COMMAND --help') for usage"));
     return static_cast<int>(ExitCode::usage);
   } catch (const FatalError& e) {
     print_error(e.error());
