@@ -152,7 +152,7 @@ TEST_CASE("e2e apply: upstream CRDs (Cluster API + CAPA) are Established before 
   auto cr = write(d.path(), "zz-cluster.yaml", R"(apiVersion: cluster.x-k8s.io/v1beta2
 kind: Cluster
 metadata: {name: demo, namespace: default}
-spec: {}
+spec: {paused: true}
 )");
   auto r = fleet.kurator({"--kubeconfig", fleet.host().kubeconfig.string(), "apply", "-f",
                           (fx / "cluster-api-v1.14.0/crds/core").string(), "-f",
