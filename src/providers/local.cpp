@@ -221,6 +221,8 @@ class Bringup {
               f("--etcd-keyfile", pk / "apiserver-etcd-client.key"),
               "--bind-address=127.0.0.1",
               "--advertise-address=127.0.0.1",
+              // The `kubernetes` Endpoints may not hold a loopback address: leave them alone.
+              "--endpoint-reconciler-type=none",
               n("--secure-port", ports.apiserver),
               f("--cert-dir", m_p.root / "apiserver"),
               f("--tls-cert-file", pk / "apiserver.crt"),
@@ -353,9 +355,14 @@ class Bringup {
   }
 
   Status wait_etcd() {
+    auto url = "https://127.0.0.1:" + std::to_string(m_state.ports.etcd_client) + "/health";
     return poll("etcd", "etcd", [&](std::string& state) {
-      if (port_open(m_state.ports.etcd_client)) return true;
-      state = "waiting for 127.0.0.1:" + std::to_string(m_state.ports.etcd_client);
+      auto req = probe_request(url, false);
+      req.tls.client_cert_file = (m_p.pki() / "apiserver-etcd-client.crt").string();
+      req.tls.client_key_file = (m_p.pki() / "apiserver-etcd-client.key").string();
+      auto resp = http::default_client().perform(req);
+      if (resp && resp->status == 200 && resp->body.find("\"true\"") != std::string::npos) return true;
+      state = resp ? "/health HTTP " + std::to_string(resp->status) : "waiting for /health";
       return false;
     });
   }
@@ -453,12 +460,18 @@ class Bringup {
   }
 
   Status create_nodes() {
+    int created = 0;
     for (int i = 0; i < m_spec.nodes; ++i) {
       KURATOR_TRY(check("creating nodes"));
       auto r = client().create(node_object(node_name(i)));
-      if (!r && r.error().http_status != 409) return r.error().context("creating Node " + node_name(i));
+      if (r) ++created;
+      else if (r.error().http_status != 409) return r.error().context("creating Node " + node_name(i));
     }
-    if (m_spec.nodes > 0) m_progress.say("nodes", std::to_string(m_spec.nodes) + " Node objects created");
+    if (m_spec.nodes > 0)
+      m_progress.say("nodes", std::to_string(created) + " Node objects created" +
+                                  (created < m_spec.nodes
+                                       ? ", " + std::to_string(m_spec.nodes - created) + " already there"
+                                       : std::string()));
     return {};
   }
 
@@ -746,11 +759,11 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
     if (!bringup.failed_component.empty()) print_log_tail(bringup.failed_component, p.log(bringup.failed_component));
     spdlog::error("create of cluster \"{}\" failed after {:.1f}s: {}; stopping what was started", spec.name,
                   progress.elapsed_seconds(), err.message);
+    bringup.stop_started();
     if (fresh) {
-      stop_all(p);
+      stop_all(p);  // strays too
       state.phase = "failed";
     } else {
-      bringup.stop_started();
       state.phase = "created";  // as it was: some components down
     }
     (void)write_json(p.state(), state.to_json());

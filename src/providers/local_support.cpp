@@ -250,7 +250,11 @@ bool process_belongs_to(int pid, const stdfs::path& root) {
   if (args.empty()) return false;
   static const std::set<std::string> programs = {"etcd", "kube-apiserver", "kube-controller-manager",
                                                  "kube-scheduler", "kwok"};
-  if (!programs.count(stdfs::path(args[0]).filename().string())) return false;
+  // The program itself, or a script run by its interpreter (argv[1] then names the script).
+  auto is_component = [&](size_t i) {
+    return i < args.size() && programs.count(stdfs::path(args[i]).filename().string()) > 0;
+  };
+  if (!is_component(0) && !is_component(1)) return false;
   std::string prefix = root.string();
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   prefix += "/";

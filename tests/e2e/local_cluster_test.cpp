@@ -151,13 +151,13 @@ TEST_CASE("kurator apply: a Deployment becomes Ready and a Job Complete", "[e2e]
   std::ofstream(manifest) << R"(apiVersion: v1
 kind: Namespace
 metadata:
-  name: e2e-apply
+  name: e2e-local-apply
 ---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
-  namespace: e2e-apply
+  namespace: e2e-local-apply
 spec:
   replicas: 2
   selector:
@@ -174,7 +174,7 @@ apiVersion: batch/v1
 kind: Job
 metadata:
   name: once
-  namespace: e2e-apply
+  namespace: e2e-local-apply
 spec:
   backoffLimit: 0
   template:
@@ -190,13 +190,13 @@ spec:
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
 
-  auto deploy = fleet.kubectl(host, {"-n", "e2e-apply", "get", "deployment", "web", "-o", "json"});
+  auto deploy = fleet.kubectl(host, {"-n", "e2e-local-apply", "get", "deployment", "web", "-o", "json"});
   REQUIRE(deploy.exit_code == 0);
   CHECK(parse(deploy.out)["status"].value("readyReplicas", 0) == 2);
-  auto job = fleet.kubectl(host, {"-n", "e2e-apply", "get", "job", "once", "-o", "json"});
+  auto job = fleet.kubectl(host, {"-n", "e2e-local-apply", "get", "job", "once", "-o", "json"});
   REQUIRE(job.exit_code == 0);
   CHECK(parse(job.out)["status"].value("succeeded", 0) == 1);
-  auto pods = fleet.kubectl(host, {"-n", "e2e-apply", "get", "pods", "-l", "app=web", "-o", "json"});
+  auto pods = fleet.kubectl(host, {"-n", "e2e-local-apply", "get", "pods", "-l", "app=web", "-o", "json"});
   REQUIRE(pods.exit_code == 0);
   auto pod_list = parse(pods.out);
   REQUIRE(pod_list["items"].size() == 2);
@@ -205,7 +205,7 @@ spec:
     CHECK(p["spec"].value("nodeName", "").rfind("kwok-node-", 0) == 0);
   }
   // Namespace deletion finishes (controller-manager's namespace controller and GC work).
-  auto del = fleet.kubectl(host, {"delete", "namespace", "e2e-apply", "--timeout=120s"});
+  auto del = fleet.kubectl(host, {"delete", "namespace", "e2e-local-apply", "--timeout=120s"});
   INFO(del.err);
   CHECK(del.exit_code == 0);
 }

@@ -110,8 +110,8 @@ struct ClusterStatus {
 
 // The network namespace of this process, as readlink(/proc/self/ns/net) says.
 std::string current_netns();
-// True when `pid`'s command line names a file under `root` and its program is a control-plane
-// component (guards against pid reuse).
+// True when `pid`'s command line names a file under `root` and its program (or, for a script, the
+// script run by its interpreter) is a control-plane component (guards against pid reuse).
 bool process_belongs_to(int pid, const stdfs::path& root);
 // Pids of every control-plane process whose command line names `root` (finds strays whose pid file
 // is gone).
