@@ -394,7 +394,9 @@ class Progress {
 
  private:
   std::string line(const Entry& e, Clock::time_point now, size_t cols) const {
-    auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(e.state.ready() ? e.took : now - m_start);
+    // Tenths of a second: a plain log shows when each object changed, to the 100 ms.
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(e.state.ready() ? e.took : now - m_start);
+    elapsed -= elapsed % 100;
     return detail::progress_line(e.what, m_what_width, e.state, elapsed, cols, m_color && cols > 0);
   }
 
