@@ -3,6 +3,8 @@
 #include <kurator/providers/local.hpp>
 #include <kurator/providers/versions.hpp>
 
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -47,6 +49,17 @@ void warn_other_netns(const local::ClusterStatus& st) {
     spdlog::warn("cluster \"{}\" was created in another network namespace ({})", st.spec.name, st.netns);
 }
 
+// True in a private network namespace as scripts/netns-run.sh makes it: no interface up but loopback.
+bool only_loopback_up() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  bool only_lo = true;
+  for (ifaddrs* a = list; a; a = a->ifa_next)
+    if ((a->ifa_flags & IFF_UP) && !(a->ifa_flags & IFF_LOOPBACK)) only_lo = false;
+  ::freeifaddrs(list);
+  return only_lo;
+}
+
 Status run_create(Context& ctx, const CreateFlags& f) {
   local::Provider provider(std::filesystem::absolute(ctx.home()));
   local::CreateOptions opts;
@@ -76,6 +89,16 @@ Status run_create(Context& ctx, const CreateFlags& f) {
     std::cout << "Cluster \"" << st.spec.name << "\" is " << (r->restarted ? "running again" : "ready") << " ("
               << st.spec.nodes << (st.spec.nodes == 1 ? " node" : " nodes") << ", Kubernetes "
               << st.spec.kubernetes_version << ") after " << secs << "s.\n";
+  }
+  // Started inside a private network namespace (scripts/netns-run.sh): say where the API is reachable.
+  int apiserver_pid = 0;
+  for (const auto& c : st.components)
+    if (c.name == "kube-apiserver" && c.pid) apiserver_pid = *c.pid;
+  if (only_loopback_up() && !st.netns.empty() && !st.other_netns && apiserver_pid) {
+    std::cout << "Note: this runs in a private network namespace (" << st.netns
+              << "); the API is reachable from inside it only,\n"
+              << "  e.g. nsenter --net=/proc/" << apiserver_pid << "/ns/net kubectl --kubeconfig "
+              << st.kubeconfig.string() << " get nodes\n";
   }
   std::cout << "API server: " << st.endpoint << "\n"
             << "Use it with:\n"

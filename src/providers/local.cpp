@@ -722,6 +722,21 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
       return e;
     };
     auto bins = resolve_binaries(opts.bin_dir, spec.kubernetes_version);
+    if (!bins && opts.bin_dir.empty()) {
+      // Not built locally: through the artifact layer (its cache, else a download via the mirror).
+      spdlog::info("control-plane binaries not in {}; getting them through the artifact cache",
+                   default_bin_cache().string());
+      auto fetched = fetch_binaries(m_home, spec.kubernetes_version);
+      if (fetched) {
+        bins = std::move(fetched);
+      } else {
+        Error e = bins.error();
+        e.message += "; and the artifact layer could not provide them: " + fetched.error().message;
+        e.hint += "; or point the artifact layer at a mirror (KURATOR_MIRROR=file://$HOME/.cache/kurator/mirror "
+                  "KURATOR_CATALOG=$HOME/.cache/kurator/mirror/catalog-overlay.yaml)";
+        return fail_early(e);
+      }
+    }
     if (!bins) return fail_early(bins.error());
     auto ports = pick_free_ports(6);
     if (!ports) return fail_early(ports.error());

@@ -1,5 +1,6 @@
 // The pieces of the local provider that need no running cluster: specs, ports, binaries, process
 // identity.
+#include <kurator/core/artifacts.hpp>
 #include <kurator/providers/local.hpp>
 #include <kurator/providers/versions.hpp>
 #include <kurator/util/fs.hpp>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 namespace kurator::providers::local {
@@ -220,6 +222,28 @@ Result<Binaries> resolve_binaries(const stdfs::path& bin_dir, const std::string&
   return b;
 }
 
+Result<Binaries> fetch_binaries(const stdfs::path& home, const std::string& kubernetes_version) {
+  auto store = artifacts::open_store(home);
+  if (!store) return store.error();
+  Binaries b;
+  const std::vector<std::tuple<std::string, std::string, stdfs::path*>> wanted = {
+      {"etcd", std::string(versions::etcd), &b.etcd},
+      {"kube-apiserver", kubernetes_version, &b.kube_apiserver},
+      {"kube-controller-manager", kubernetes_version, &b.kube_controller_manager},
+      {"kube-scheduler", kubernetes_version, &b.kube_scheduler},
+      {"kwok", std::string(versions::kwok), &b.kwok},
+  };
+  for (const auto& [name, version, out] : wanted) {
+    auto f = store->ensure(name, version);
+    if (!f) return f.error().context(name + "@" + version);
+    *out = f->path;
+  }
+  if (auto k = store->resolve("kubectl", kubernetes_version); k) {
+    if (auto cached = store->cached(*k)) b.kubectl = cached->path;
+  }
+  return b;
+}
+
 std::string current_netns() {
   std::error_code ec;
   auto target = stdfs::read_symlink("/proc/self/ns/net", ec);
@@ -252,7 +276,12 @@ bool process_belongs_to(int pid, const stdfs::path& root) {
                                                  "kube-scheduler", "kwok"};
   // The program itself, or a script run by its interpreter (argv[1] then names the script).
   auto is_component = [&](size_t i) {
-    return i < args.size() && programs.count(stdfs::path(args[i]).filename().string()) > 0;
+    if (i >= args.size()) return false;
+    // Artifact caches keep upstream file names, e.g. kwok-linux-amd64.
+    auto base = stdfs::path(args[i]).filename().string();
+    for (const auto& p : programs)
+      if (base == p || base.rfind(p + "-", 0) == 0) return true;
+    return false;
   };
   if (!is_component(0) && !is_component(1)) return false;
   std::string prefix = root.string();

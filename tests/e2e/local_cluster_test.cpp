@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -295,4 +296,37 @@ TEST_CASE("clusters side by side; a killed apiserver is reported; delete leaves 
     REQUIRE(r.exit_code == 0);
     CHECK(ready_nodes(parse(r.out)) == c.nodes);
   }
+}
+
+TEST_CASE("helm installs a chart with --wait on a local cluster", "[e2e][local]") {
+  if (!e2e_ready()) return;
+  auto& fleet = Fleet::get();
+  const auto& member = fleet.member();
+  auto helm = kurator::fs::user_home() / ".cache" / "kurator" / "bin" / "helm-v3.19.0" / "helm";
+  if (auto c = kurator::fs::env("KURATOR_BIN_CACHE"); !c.empty())
+    helm = std::filesystem::path(c) / "helm-v3.19.0" / "helm";
+  if (::access(helm.c_str(), X_OK) != 0) {
+    kurator::test::skip("helm missing at " + helm.string() + "; build it with scripts/build-test-binaries.sh");
+    return;
+  }
+  kurator::test::TempDir tmp;
+  const std::vector<std::pair<std::string, std::string>> env = {{"HOME", tmp.path().string()},
+                                                                {"KUBECONFIG", member.kubeconfig.string()}};
+  auto create = kurator::test::run_command({helm.string(), "create", (tmp.path() / "demo").string()}, env);
+  INFO(create.err);
+  REQUIRE(create.exit_code == 0);
+  auto install = kurator::test::run_command({helm.string(), "install", "e2e-helm", (tmp.path() / "demo").string(),
+                                             "--namespace", "e2e-helm", "--create-namespace", "--wait", "--timeout",
+                                             "3m"},
+                                            env);
+  INFO(install.out << install.err);
+  REQUIRE(install.exit_code == 0);
+  auto list = kurator::test::run_command({helm.string(), "list", "-A", "-o", "json"}, env);
+  REQUIRE(list.exit_code == 0);
+  auto releases = parse(list.out);
+  REQUIRE(releases.size() == 1);
+  CHECK(releases[0]["status"] == "deployed");
+  auto uninstall =
+      kurator::test::run_command({helm.string(), "uninstall", "e2e-helm", "--namespace", "e2e-helm", "--wait"}, env);
+  CHECK(uninstall.exit_code == 0);
 }

@@ -72,6 +72,10 @@ stdfs::path default_bin_cache();
 // Finds each binary in `bin_dir` (flat, or <component>-<version>/ below it); empty `bin_dir`: the
 // default cache. Errors list every missing binary and how to build them.
 Result<Binaries> resolve_binaries(const stdfs::path& bin_dir, const std::string& kubernetes_version);
+// Gets the binaries through the artifact layer (catalog entries for the upstream release files, cached
+// under $KURATOR_HOME/cache; KURATOR_MIRROR / KURATOR_CATALOG point it at a mirror such as the one
+// scripts/build-test-binaries.sh writes). Used when no --bin-dir was given and the build cache lacks them.
+Result<Binaries> fetch_binaries(const stdfs::path& home, const std::string& kubernetes_version);
 
 // The files of one cluster.
 struct ClusterPaths {
@@ -119,7 +123,7 @@ std::vector<int> find_cluster_processes(const stdfs::path& root);
 
 struct CreateOptions {
   ClusterSpec spec;
-  stdfs::path bin_dir;
+  stdfs::path bin_dir;        // empty: the build cache, else the artifact layer
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
 };
 
