@@ -42,9 +42,10 @@ void warn_other_netns(const local::ClusterStatus& st) {
   for (const auto& c : st.components)
     if (c.name == "kube-apiserver" && c.pid && c.running) apiserver_pid = *c.pid;
   if (apiserver_pid)
-    spdlog::warn("cluster \"{}\" runs in another network namespace ({}); its API is reachable from there only, "
-                 "e.g. nsenter --net=/proc/{}/ns/net kubectl ...",
-                 st.spec.name, st.netns, apiserver_pid);
+    spdlog::warn(
+        "cluster \"{}\" runs in another network namespace ({}); its API is reachable from there only, "
+        "e.g. nsenter --net=/proc/{}/ns/net kubectl ...",
+        st.spec.name, st.netns, apiserver_pid);
   else
     spdlog::warn("cluster \"{}\" was created in another network namespace ({})", st.spec.name, st.netns);
 }
@@ -86,8 +87,8 @@ Status run_create(Context& ctx, const CreateFlags& f) {
   } else {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(r->elapsed.count()) / 1000.0);
-    std::cout << "Cluster \"" << st.spec.name << "\" is " << (r->restarted ? "running again" : "ready") << " ("
-              << st.spec.nodes << (st.spec.nodes == 1 ? " node" : " nodes") << ", Kubernetes "
+    std::cout << "Cluster \"" << st.spec.name << "\" is " << (r->restarted ? "running again" : "ready")
+              << " (" << st.spec.nodes << (st.spec.nodes == 1 ? " node" : " nodes") << ", Kubernetes "
               << st.spec.kubernetes_version << ") after " << secs << "s.\n";
   }
   // Started inside a private network namespace (scripts/netns-run.sh): say where the API is reachable.
@@ -154,8 +155,9 @@ Status run_get_kubeconfig(Context& ctx, const std::string& name) {
 void add_cluster_commands(CLI::App& app, Context& ctx) {
   auto* create = verb(app, "create", "Create resources (clusters)");
   auto cf = std::make_shared<CreateFlags>();
-  auto* cc = create->add_subcommand("cluster", "Create a local Kubernetes cluster: etcd, kube-apiserver, "
-                                               "controller-manager, scheduler and kwok fake nodes on loopback");
+  auto* cc = create->add_subcommand("cluster",
+                                    "Create a local Kubernetes cluster: etcd, kube-apiserver, "
+                                    "controller-manager, scheduler and kwok fake nodes on loopback");
   cc->add_option("name", cf->name, "Cluster name (lower-case letters, digits, '-')")->required();
   cc->add_option("--provider", cf->provider, "Where the cluster runs")->check(CLI::IsMember({"local"}));
   cc->add_option("--nodes", cf->nodes, "Number of fake (kwok) nodes")->check(CLI::Range(0, 100));

@@ -58,7 +58,9 @@ Result<json> read_json(const stdfs::path& p) {
   return j;
 }
 
-Status write_json(const stdfs::path& p, const json& j) { return fs::write_file_atomic(p, j.dump(2) + "\n", 0644); }
+Status write_json(const stdfs::path& p, const json& j) {
+  return fs::write_file_atomic(p, j.dump(2) + "\n", 0644);
+}
 
 // The last `n` lines of a component log, secrets redacted.
 std::vector<std::string> log_tail(const stdfs::path& file, size_t n) {
@@ -94,8 +96,12 @@ struct State {
   std::string created_at;
   std::string endpoint() const { return "https://127.0.0.1:" + std::to_string(ports.apiserver); }
   json to_json() const {
-    return json{{"phase", phase},           {"creatorPid", creator_pid}, {"ports", ports.to_json()},
-                {"binaries", binaries.to_json()}, {"networkNamespace", netns},  {"createdAt", created_at},
+    return json{{"phase", phase},
+                {"creatorPid", creator_pid},
+                {"ports", ports.to_json()},
+                {"binaries", binaries.to_json()},
+                {"networkNamespace", netns},
+                {"createdAt", created_at},
                 {"endpoint", endpoint()}};
   }
   static State from_json(const json& j) {
@@ -130,9 +136,7 @@ class Progress {
     last = {state, now};
     spdlog::info("[{:>5.1f}s] {}: {}", elapsed_seconds(), what, state);
   }
-  double elapsed_seconds() const {
-    return std::chrono::duration<double>(Clock::now() - m_start).count();
-  }
+  double elapsed_seconds() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
   std::chrono::milliseconds elapsed() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);
   }
@@ -171,7 +175,8 @@ class Bringup {
       KURATOR_TRY(ensure_started(c));
       KURATOR_TRY(waits[c]());
     }
-    for (const std::string c : {"kube-controller-manager", "kube-scheduler", "kwok"}) KURATOR_TRY(ensure_started(c));
+    for (const std::string c : {"kube-controller-manager", "kube-scheduler", "kwok"})
+      KURATOR_TRY(ensure_started(c));
     for (const std::string c : {"kube-controller-manager", "kube-scheduler", "kwok"}) KURATOR_TRY(waits[c]());
     KURATOR_TRY(create_nodes());
     KURATOR_TRY(wait_nodes());
@@ -214,36 +219,27 @@ class Bringup {
               "--log-level=warn"};
     }
     if (c == "kube-apiserver") {
-      return {m_state.binaries.kube_apiserver.string(),
-              "--etcd-servers=" + etcd_url,
-              f("--etcd-cafile", pk / "ca.crt"),
-              f("--etcd-certfile", pk / "apiserver-etcd-client.crt"),
-              f("--etcd-keyfile", pk / "apiserver-etcd-client.key"),
-              "--bind-address=127.0.0.1",
-              "--advertise-address=127.0.0.1",
-              // The `kubernetes` Endpoints may not hold a loopback address: leave them alone.
-              "--endpoint-reconciler-type=none",
-              n("--secure-port", ports.apiserver),
-              f("--cert-dir", m_p.root / "apiserver"),
-              f("--tls-cert-file", pk / "apiserver.crt"),
-              f("--tls-private-key-file", pk / "apiserver.key"),
-              f("--client-ca-file", pk / "ca.crt"),
-              "--authorization-mode=Node,RBAC",
-              "--allow-privileged=true",
-              std::string("--service-cluster-ip-range=") + kServiceCidr,
-              "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-              f("--service-account-key-file", pk / "sa.pub"),
-              f("--service-account-signing-key-file", pk / "sa.key"),
-              f("--token-auth-file", pk / "tokens.csv"),
-              f("--requestheader-client-ca-file", pk / "front-proxy-ca.crt"),
-              "--requestheader-allowed-names=front-proxy-client",
-              "--requestheader-username-headers=X-Remote-User",
-              "--requestheader-group-headers=X-Remote-Group",
-              "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-              f("--proxy-client-cert-file", pk / "front-proxy-client.crt"),
-              f("--proxy-client-key-file", pk / "front-proxy-client.key"),
-              "--enable-admission-plugins=NodeRestriction",
-              "--profiling=false"};
+      return {
+          m_state.binaries.kube_apiserver.string(), "--etcd-servers=" + etcd_url,
+          f("--etcd-cafile", pk / "ca.crt"), f("--etcd-certfile", pk / "apiserver-etcd-client.crt"),
+          f("--etcd-keyfile", pk / "apiserver-etcd-client.key"), "--bind-address=127.0.0.1",
+          "--advertise-address=127.0.0.1",
+          // The `kubernetes` Endpoints may not hold a loopback address: leave them alone.
+          "--endpoint-reconciler-type=none", n("--secure-port", ports.apiserver),
+          f("--cert-dir", m_p.root / "apiserver"), f("--tls-cert-file", pk / "apiserver.crt"),
+          f("--tls-private-key-file", pk / "apiserver.key"), f("--client-ca-file", pk / "ca.crt"),
+          "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+          std::string("--service-cluster-ip-range=") + kServiceCidr,
+          "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+          f("--service-account-key-file", pk / "sa.pub"),
+          f("--service-account-signing-key-file", pk / "sa.key"), f("--token-auth-file", pk / "tokens.csv"),
+          f("--requestheader-client-ca-file", pk / "front-proxy-ca.crt"),
+          "--requestheader-allowed-names=front-proxy-client",
+          "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+          "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+          f("--proxy-client-cert-file", pk / "front-proxy-client.crt"),
+          f("--proxy-client-key-file", pk / "front-proxy-client.key"),
+          "--enable-admission-plugins=NodeRestriction", "--profiling=false"};
     }
     if (c == "kube-controller-manager") {
       auto kc = m_p.component_kubeconfig(c);
@@ -400,7 +396,8 @@ class Bringup {
           failing += (failing.empty() ? "" : ", ") + name;
         }
       }
-      state = "/readyz HTTP " + std::to_string(resp->status) + (failing.empty() ? "" : ": not ready: " + failing);
+      state =
+          "/readyz HTTP " + std::to_string(resp->status) + (failing.empty() ? "" : ": not ready: " + failing);
       return false;
     });
   }
@@ -432,31 +429,30 @@ class Bringup {
 
   json node_object(const std::string& name) const {
     json resources = {{"cpu", "32"}, {"memory", "256Gi"}, {"pods", "110"}, {"ephemeral-storage", "100Gi"}};
-    return json{
-        {"apiVersion", "v1"},
-        {"kind", "Node"},
-        {"metadata",
-         {{"name", name},
-          {"annotations", {{"kwok.x-k8s.io/node", "fake"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
-          {"labels",
-           {{"type", "kwok"},
-            {"kubernetes.io/hostname", name},
-            {"kubernetes.io/os", "linux"},
-            {"kubernetes.io/arch", "amd64"},
-            {"beta.kubernetes.io/os", "linux"},
-            {"beta.kubernetes.io/arch", "amd64"},
-            {"kubernetes.io/role", "agent"},
-            {"node-role.kubernetes.io/agent", ""}}}}},
-        {"spec", json::object()},
-        {"status",
-         {{"allocatable", resources},
-          {"capacity", resources},
-          {"nodeInfo",
-           {{"architecture", "amd64"},
-            {"operatingSystem", "linux"},
-            {"kubeletVersion", m_spec.kubernetes_version},
-            {"kubeProxyVersion", m_spec.kubernetes_version}}},
-          {"phase", "Running"}}}};
+    return json{{"apiVersion", "v1"},
+                {"kind", "Node"},
+                {"metadata",
+                 {{"name", name},
+                  {"annotations", {{"kwok.x-k8s.io/node", "fake"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
+                  {"labels",
+                   {{"type", "kwok"},
+                    {"kubernetes.io/hostname", name},
+                    {"kubernetes.io/os", "linux"},
+                    {"kubernetes.io/arch", "amd64"},
+                    {"beta.kubernetes.io/os", "linux"},
+                    {"beta.kubernetes.io/arch", "amd64"},
+                    {"kubernetes.io/role", "agent"},
+                    {"node-role.kubernetes.io/agent", ""}}}}},
+                {"spec", json::object()},
+                {"status",
+                 {{"allocatable", resources},
+                  {"capacity", resources},
+                  {"nodeInfo",
+                   {{"architecture", "amd64"},
+                    {"operatingSystem", "linux"},
+                    {"kubeletVersion", m_spec.kubernetes_version},
+                    {"kubeProxyVersion", m_spec.kubernetes_version}}},
+                  {"phase", "Running"}}}};
   }
 
   Status create_nodes() {
@@ -464,8 +460,10 @@ class Bringup {
     for (int i = 0; i < m_spec.nodes; ++i) {
       KURATOR_TRY(check("creating nodes"));
       auto r = client().create(node_object(node_name(i)));
-      if (r) ++created;
-      else if (r.error().http_status != 409) return r.error().context("creating Node " + node_name(i));
+      if (r)
+        ++created;
+      else if (r.error().http_status != 409)
+        return r.error().context("creating Node " + node_name(i));
     }
     if (m_spec.nodes > 0)
       m_progress.say("nodes", std::to_string(created) + " Node objects created" +
@@ -538,7 +536,8 @@ Status write_credentials(const ClusterPaths& p, const ClusterSpec& spec, const S
   };
   KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kube-controller-manager"),
                                      kubeconfig_for("controller-manager", "")));
-  KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kube-scheduler"), kubeconfig_for("scheduler", "")));
+  KURATOR_TRY(
+      fs::write_private_file(p.component_kubeconfig("kube-scheduler"), kubeconfig_for("scheduler", "")));
   KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kwok"), kubeconfig_for("kwok", "")));
   KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("admin-token"), kubeconfig_for("", admin_token)));
   KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("unprivileged"), kubeconfig_for("", user_token)));
@@ -569,7 +568,8 @@ Result<ClusterStatus> Provider::status(const std::string& name) const {
   auto p = paths(name);
   std::error_code ec;
   if (!stdfs::is_directory(p.root, ec))
-    return Error("cluster \"" + name + "\" not found", ExitCode::failure, "list clusters with: kurator get clusters");
+    return Error("cluster \"" + name + "\" not found", ExitCode::failure,
+                 "list clusters with: kurator get clusters");
   ClusterStatus st;
   st.spec.name = name;
   st.kubeconfig = p.kubeconfig();
@@ -588,8 +588,10 @@ Result<ClusterStatus> Provider::status(const std::string& name) const {
   int running = 0;
   for (const auto& c : component_names()) {
     auto cs = component_status(p, c);
-    if (cs.running) ++running;
-    else down.push_back(c);
+    if (cs.running)
+      ++running;
+    else
+      down.push_back(c);
     st.components.push_back(cs);
   }
   auto join = [](const std::vector<std::string>& v) {
@@ -640,7 +642,8 @@ Result<std::string> Provider::kubeconfig(const std::string& name) const {
   auto p = paths(name);
   std::error_code ec;
   if (!stdfs::is_directory(p.root, ec))
-    return Error("cluster \"" + name + "\" not found", ExitCode::failure, "list clusters with: kurator get clusters");
+    return Error("cluster \"" + name + "\" not found", ExitCode::failure,
+                 "list clusters with: kurator get clusters");
   auto text = fs::read_file(p.kubeconfig());
   if (!text)
     return Error("cluster \"" + name + "\" has no kubeconfig yet", ExitCode::failure,
@@ -652,7 +655,8 @@ Status Provider::remove(const std::string& name, const std::string& provider) {
   auto p = paths(name);
   std::error_code ec;
   if (!stdfs::is_directory(p.root, ec))
-    return Error("cluster \"" + name + "\" not found", ExitCode::failure, "list clusters with: kurator get clusters");
+    return Error("cluster \"" + name + "\" not found", ExitCode::failure,
+                 "list clusters with: kurator get clusters");
   if (auto spec_json = read_json(p.spec()); spec_json) {
     if (auto s = ClusterSpec::from_json(*spec_json); s && !provider.empty() && s->provider != provider)
       return Error("cluster \"" + name + "\" was made by provider " + s->provider + ", not " + provider,
@@ -693,13 +697,15 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
     } else if (!diffs.empty()) {
       std::string msg = "cluster \"" + spec.name + "\" already exists with a different spec: ";
       for (size_t i = 0; i < diffs.size(); ++i) msg += (i ? "; " : "") + diffs[i];
-      return Error(msg, ExitCode::failure,
-                   "delete it first (kurator delete cluster " + spec.name + " --provider local) or pick another name");
+      return Error(
+          msg, ExitCode::failure,
+          "delete it first (kurator delete cluster " + spec.name + " --provider local) or pick another name");
     } else if (current->phase == "Creating") {
-      return Error("cluster \"" + spec.name + "\" is being created by another kurator process", ExitCode::failure,
-                   "wait for it, or delete the cluster");
+      return Error("cluster \"" + spec.name + "\" is being created by another kurator process",
+                   ExitCode::failure, "wait for it, or delete the cluster");
     } else if (current->phase == "Running") {
-      spdlog::info("cluster \"{}\" already exists with the same spec and is running; nothing to do", spec.name);
+      spdlog::info("cluster \"{}\" already exists with the same spec and is running; nothing to do",
+                   spec.name);
       result.already_existed = true;
       result.status = std::move(*current);
       return result;
@@ -732,8 +738,9 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
       } else {
         Error e = bins.error();
         e.message += "; and the artifact layer could not provide them: " + fetched.error().message;
-        e.hint += "; or point the artifact layer at a mirror (KURATOR_MIRROR=file://$HOME/.cache/kurator/mirror "
-                  "KURATOR_CATALOG=$HOME/.cache/kurator/mirror/catalog-overlay.yaml)";
+        e.hint +=
+            "; or point the artifact layer at a mirror (KURATOR_MIRROR=file://$HOME/.cache/kurator/mirror "
+            "KURATOR_CATALOG=$HOME/.cache/kurator/mirror/catalog-overlay.yaml)";
         return fail_early(e);
       }
     }
@@ -771,7 +778,8 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
   auto st = bringup.run();
   if (!st) {
     Error err = st.error();
-    if (!bringup.failed_component.empty()) print_log_tail(bringup.failed_component, p.log(bringup.failed_component));
+    if (!bringup.failed_component.empty())
+      print_log_tail(bringup.failed_component, p.log(bringup.failed_component));
     spdlog::error("create of cluster \"{}\" failed after {:.1f}s: {}; stopping what was started", spec.name,
                   progress.elapsed_seconds(), err.message);
     bringup.stop_started();

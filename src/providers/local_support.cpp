@@ -16,13 +16,14 @@
 #include <fstream>
 #include <regex>
 #include <set>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 namespace kurator::providers::local {
 
 json ClusterSpec::to_json() const {
-  return json{{"name", name}, {"provider", provider}, {"nodes", nodes}, {"kubernetesVersion", kubernetes_version}};
+  return json{
+      {"name", name}, {"provider", provider}, {"nodes", nodes}, {"kubernetesVersion", kubernetes_version}};
 }
 
 Result<ClusterSpec> ClusterSpec::from_json(const json& j) {
@@ -47,7 +48,8 @@ Result<ClusterSpec> normalize(ClusterSpec spec) {
                  "letter or digit");
   if (spec.provider.empty()) spec.provider = "local";
   if (spec.provider != "local")
-    return Error("unknown provider \"" + spec.provider + "\"", ExitCode::usage, "the only provider is: local");
+    return Error("unknown provider \"" + spec.provider + "\"", ExitCode::usage,
+                 "the only provider is: local");
   if (spec.nodes < 0 || spec.nodes > 100)
     return Error("--nodes must be between 0 and 100, not " + std::to_string(spec.nodes), ExitCode::usage);
   if (spec.kubernetes_version.empty()) spec.kubernetes_version = std::string(versions::kubernetes);
@@ -71,8 +73,9 @@ std::vector<std::string> spec_differences(const ClusterSpec& existing, const Clu
 }
 
 json Ports::to_json() const {
-  return json{{"etcdClient", etcd_client},   {"etcdPeer", etcd_peer}, {"apiserver", apiserver},
-              {"controllerManager", controller_manager}, {"scheduler", scheduler}, {"kwok", kwok}};
+  return json{{"etcdClient", etcd_client}, {"etcdPeer", etcd_peer},
+              {"apiserver", apiserver},    {"controllerManager", controller_manager},
+              {"scheduler", scheduler},    {"kwok", kwok}};
 }
 
 Ports Ports::from_json(const json& j) {
@@ -107,8 +110,8 @@ Result<std::vector<int>> pick_free_ports(int n) {
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       int e = errno;
       close_all();
-      return Error(std::string("binding a free port on 127.0.0.1: ") + std::strerror(e),
-                   ExitCode::failure, "is the loopback interface up? (ip link set lo up)");
+      return Error(std::string("binding a free port on 127.0.0.1: ") + std::strerror(e), ExitCode::failure,
+                   "is the loopback interface up? (ip link set lo up)");
     }
     socklen_t len = sizeof addr;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
@@ -215,9 +218,10 @@ Result<Binaries> resolve_binaries(const stdfs::path& bin_dir, const std::string&
   if (!missing.empty()) {
     std::string msg = "control-plane binaries not found: ";
     for (size_t i = 0; i < missing.size(); ++i) msg += (i ? ", " : "") + missing[i];
-    return Error(msg, ExitCode::failure,
-                 "build them with scripts/build-test-binaries.sh (pinned in scripts/versions.env), or pass "
-                 "--bin-dir DIR holding etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok");
+    return Error(
+        msg, ExitCode::failure,
+        "build them with scripts/build-test-binaries.sh (pinned in scripts/versions.env), or pass "
+        "--bin-dir DIR holding etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok");
   }
   return b;
 }

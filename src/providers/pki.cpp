@@ -123,8 +123,8 @@ Result<X509Ptr> build_cert(EVP_PKEY* key, const Subject& subject, X509* issuer, 
 
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (const auto& o : subject.organizations)
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.c_str()), -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.c_str()),
+                               -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(subject.common_name.c_str()), -1, -1, 0);
   X509* signer = issuer ? issuer : cert.get();
@@ -218,7 +218,8 @@ Result<CertInfo> inspect(const std::string& pem) {
     if (nid == NID_commonName) info.common_name = v;
     if (nid == NID_organizationName) info.organizations.push_back(v);
   }
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert->get(), NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert->get(), NID_subject_alt_name, nullptr, nullptr));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
@@ -247,7 +248,8 @@ Status verify(const std::string& ca_pem, const std::string& pem) {
   if (!cert) return cert.error();
   StorePtr store(X509_STORE_new());
   StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!store || !ctx || X509_STORE_add_cert(store.get(), ca->get()) != 1) return ssl_error("building a trust store");
+  if (!store || !ctx || X509_STORE_add_cert(store.get(), ca->get()) != 1)
+    return ssl_error("building a trust store");
   if (X509_STORE_CTX_init(ctx.get(), store.get(), cert->get(), nullptr) != 1) return ssl_error("verifying");
   if (X509_verify_cert(ctx.get()) != 1)
     return Error(std::string("certificate does not verify against the CA: ") +
@@ -291,7 +293,7 @@ Status write_cluster_pki(const std::filesystem::path& dir, const ClusterPkiOptio
   {
     CertRequest r;
     r.common_name = "kube-apiserver";
-    r.dns_names = {"localhost",          "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+    r.dns_names = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                    "kubernetes.default.svc.cluster.local"};
     r.ip_addresses = {"127.0.0.1", "::1", opts.service_ip};
     r.server = true;

@@ -5,10 +5,10 @@
 #include <kurator/providers/local.hpp>
 #include <kurator/util/fs.hpp>
 
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -234,8 +234,9 @@ TEST_CASE("RBAC: the unprivileged token is denied, the admin token allowed", "[e
 
   // Granting a Role makes the same token work.
   REQUIRE(fleet.kubectl(host, {"create", "namespace", "e2e-rbac"}).exit_code == 0);
-  REQUIRE(fleet.kubectl(host, {"-n", "e2e-rbac", "create", "rolebinding", "view", "--clusterrole=view",
-                               "--user=kurator-unprivileged"})
+  REQUIRE(fleet
+              .kubectl(host, {"-n", "e2e-rbac", "create", "rolebinding", "view", "--clusterrole=view",
+                              "--user=kurator-unprivileged"})
               .exit_code == 0);
   auto viewed = fleet.kubectl(host, {"-n", "e2e-rbac", "get", "configmaps"}, unprivileged);
   INFO(viewed.err);
@@ -248,7 +249,8 @@ TEST_CASE("clusters side by side; a killed apiserver is reported; delete leaves 
   // Two fleet clusters serve at once, on different ports.
   auto host_ports = cluster_ports(fleet.host());
   auto member_ports = cluster_ports(fleet.member());
-  for (int p : host_ports) CHECK(std::find(member_ports.begin(), member_ports.end(), p) == member_ports.end());
+  for (int p : host_ports)
+    CHECK(std::find(member_ports.begin(), member_ports.end(), p) == member_ports.end());
   for (const auto& c : fleet.clusters()) {
     auto r = fleet.kubectl(c, {"get", "nodes", "-o", "json"});
     REQUIRE(r.exit_code == 0);
@@ -306,7 +308,8 @@ TEST_CASE("helm installs a chart with --wait on a local cluster", "[e2e][local]"
   if (auto c = kurator::fs::env("KURATOR_BIN_CACHE"); !c.empty())
     helm = std::filesystem::path(c) / "helm-v3.19.0" / "helm";
   if (::access(helm.c_str(), X_OK) != 0) {
-    kurator::test::skip("helm missing at " + helm.string() + "; build it with scripts/build-test-binaries.sh");
+    kurator::test::skip("helm missing at " + helm.string() +
+                        "; build it with scripts/build-test-binaries.sh");
     return;
   }
   kurator::test::TempDir tmp;
@@ -315,10 +318,10 @@ TEST_CASE("helm installs a chart with --wait on a local cluster", "[e2e][local]"
   auto create = kurator::test::run_command({helm.string(), "create", (tmp.path() / "demo").string()}, env);
   INFO(create.err);
   REQUIRE(create.exit_code == 0);
-  auto install = kurator::test::run_command({helm.string(), "install", "e2e-helm", (tmp.path() / "demo").string(),
-                                             "--namespace", "e2e-helm", "--create-namespace", "--wait", "--timeout",
-                                             "3m"},
-                                            env);
+  auto install = kurator::test::run_command(
+      {helm.string(), "install", "e2e-helm", (tmp.path() / "demo").string(), "--namespace", "e2e-helm",
+       "--create-namespace", "--wait", "--timeout", "3m"},
+      env);
   INFO(install.out << install.err);
   REQUIRE(install.exit_code == 0);
   auto list = kurator::test::run_command({helm.string(), "list", "-A", "-o", "json"}, env);
@@ -326,7 +329,7 @@ TEST_CASE("helm installs a chart with --wait on a local cluster", "[e2e][local]"
   auto releases = parse(list.out);
   REQUIRE(releases.size() == 1);
   CHECK(releases[0]["status"] == "deployed");
-  auto uninstall =
-      kurator::test::run_command({helm.string(), "uninstall", "e2e-helm", "--namespace", "e2e-helm", "--wait"}, env);
+  auto uninstall = kurator::test::run_command(
+      {helm.string(), "uninstall", "e2e-helm", "--namespace", "e2e-helm", "--wait"}, env);
   CHECK(uninstall.exit_code == 0);
 }

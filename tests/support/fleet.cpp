@@ -137,9 +137,10 @@ void Fleet::start_reaper() {
   const std::string script =
       "cat >/dev/null 2>&1; b=$1; h=$2; "
       "for d in \"$h\"/clusters/*/; do [ -d \"$d\" ] || continue; "
-      "KURATOR_HOME=\"$h\" \"$b\" delete cluster \"$(basename \"$d\")\" --provider local >/dev/null 2>&1; done; "
+      "KURATOR_HOME=\"$h\" \"$b\" delete cluster \"$(basename \"$d\")\" --provider local >/dev/null 2>&1; "
+      "done; "
       "rm -rf \"$h\"";
-  std::vector<std::string> args = {"/bin/sh", "-c", script, "kurator-e2e-reaper", kurator_bin().string(),
+  std::vector<std::string> args = {"/bin/sh",      "-c", script, "kurator-e2e-reaper", kurator_bin().string(),
                                    m_home.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -161,10 +162,13 @@ void Fleet::create_all() {
   const std::vector<std::pair<std::string, int>> wanted = {{"e2e-host", 3}, {"e2e-member", 1}};
   auto t0 = std::chrono::steady_clock::now();
   for (const auto& [name, nodes] : wanted) {
-    std::cerr << "fleet: creating cluster " << name << " (" << nodes << " nodes) in " << m_home.string() << "\n";
-    auto r = kurator({"create", "cluster", name, "--provider", "local", "--nodes", std::to_string(nodes)}, true);
+    std::cerr << "fleet: creating cluster " << name << " (" << nodes << " nodes) in " << m_home.string()
+              << "\n";
+    auto r =
+        kurator({"create", "cluster", name, "--provider", "local", "--nodes", std::to_string(nodes)}, true);
     if (r.exit_code != 0) {
-      m_failure = "fleet: creating cluster " + name + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err;
+      m_failure =
+          "fleet: creating cluster " + name + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err;
       return;
     }
     std::cerr << "fleet: cluster " << name << " ready in " << r.seconds << "s\n";
@@ -181,7 +185,8 @@ void Fleet::create_all() {
 
 FleetCluster Fleet::create_extra(const std::string& name, int nodes) {
   m_extra.push_back(name);
-  auto r = kurator({"create", "cluster", name, "--provider", "local", "--nodes", std::to_string(nodes)}, true);
+  auto r =
+      kurator({"create", "cluster", name, "--provider", "local", "--nodes", std::to_string(nodes)}, true);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   FleetCluster c;

@@ -105,7 +105,7 @@ struct ClusterStatus {
   std::string phase;   // Running | Degraded | Stopped | Creating | Failed
   std::string status;  // phase, with detail: "Degraded: kube-apiserver not running"
   std::string endpoint;
-  std::string netns;   // network namespace the cluster was created in ("net:[4026532…]")
+  std::string netns;         // network namespace the cluster was created in ("net:[4026532…]")
   bool other_netns = false;  // different from the caller's: the endpoint is unreachable from here
   std::vector<ComponentStatus> components;
   stdfs::path kubeconfig;
@@ -123,7 +123,7 @@ std::vector<int> find_cluster_processes(const stdfs::path& root);
 
 struct CreateOptions {
   ClusterSpec spec;
-  stdfs::path bin_dir;        // empty: the build cache, else the artifact layer
+  stdfs::path bin_dir;  // empty: the build cache, else the artifact layer
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
 };
 

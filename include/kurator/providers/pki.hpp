@@ -58,7 +58,8 @@ Status key_matches(const std::string& cert_pem, const std::string& key_pem);
 
 // Everything a local cluster needs, written under `dir` (keys 0600, certificates 0644):
 //   ca.crt ca.key                      cluster CA (also the cluster-signing CA of the controller-manager)
-//   apiserver.crt/.key                 serving: 127.0.0.1, localhost, kubernetes[.default[.svc[.cluster.local]]],
+//   apiserver.crt/.key                 serving: 127.0.0.1, localhost,
+//   kubernetes[.default[.svc[.cluster.local]]],
 //                                      the first service IP
 //   admin.crt/.key                     client: CN=kurator-admin, O=system:masters
 //   controller-manager.crt/.key        client+serving: CN=system:kube-controller-manager

@@ -29,22 +29,29 @@ namespace {
 
 // What the children report to the parent through the status pipe.
 struct Report {
-  int kind;   // 1: pid of the daemon, 2: errno of a failed step in the daemon, 3: errno in the middle child
+  int kind;  // 1: pid of the daemon, 2: errno of a failed step in the daemon, 3: errno in the middle child
   int value;
-  int step;   // for errors: which step failed
+  int step;  // for errors: which step failed
 };
 
 enum Step { kStepSetsid = 1, kStepFork, kStepLog, kStepStdin, kStepCwd, kStepExec };
 
 const char* step_name(int step) {
   switch (step) {
-    case kStepSetsid: return "setsid";
-    case kStepFork: return "fork";
-    case kStepLog: return "opening the log file";
-    case kStepStdin: return "opening /dev/null";
-    case kStepCwd: return "changing directory";
-    case kStepExec: return "exec";
-    default: return "starting";
+    case kStepSetsid:
+      return "setsid";
+    case kStepFork:
+      return "fork";
+    case kStepLog:
+      return "opening the log file";
+    case kStepStdin:
+      return "opening /dev/null";
+    case kStepCwd:
+      return "changing directory";
+    case kStepExec:
+      return "exec";
+    default:
+      return "starting";
   }
 }
 
@@ -102,7 +109,8 @@ bool read_full(int fd, Report& r) {
 
 Result<int> start_daemon(const DaemonSpec& spec) {
   if (spec.argv.empty()) return Error("start_daemon: empty argv");
-  if (spec.log_file.empty() || spec.pid_file.empty()) return Error("start_daemon: log_file and pid_file are required");
+  if (spec.log_file.empty() || spec.pid_file.empty())
+    return Error("start_daemon: log_file and pid_file are required");
   const std::string& name = spec.argv[0];
   std::string program = resolve_program(name);
   if (program.empty() || ::access(program.c_str(), X_OK) != 0)

@@ -60,7 +60,8 @@ TEST_CASE("read_pid_file accepts a pid and rejects the rest", "[providers][daemo
 TEST_CASE("a daemon runs detached, logs to its file and stops", "[providers][daemon]") {
   kurator::test::TempDir tmp;
   process::DaemonSpec spec;
-  spec.argv = {"sh", "-c", "echo out-line; echo err-line >&2; echo \"$KURATOR_TEST_VAR\"; pwd; exec sleep 30"};
+  spec.argv = {"sh", "-c",
+               "echo out-line; echo err-line >&2; echo \"$KURATOR_TEST_VAR\"; pwd; exec sleep 30"};
   spec.env = {{"KURATOR_TEST_VAR", "from-env"}};
   spec.cwd = tmp.path();
   spec.log_file = tmp.path() / "logs" / "sleeper.log";

@@ -29,7 +29,8 @@ TEST_CASE("normalize fills defaults and validates", "[providers][spec]") {
   REQUIRE(n.ok());
   CHECK(n->kubernetes_version == "v1.34.2");
 
-  for (const char* bad : {"", "Demo", "-x", "x-", "a_b", "a.b", "0123456789012345678901234567890123456789x"}) {
+  for (const char* bad :
+       {"", "Demo", "-x", "x-", "a_b", "a.b", "0123456789012345678901234567890123456789x"}) {
     INFO(bad);
     s = {};
     s.name = bad;

@@ -23,7 +23,8 @@ namespace {
 
 class FakeCluster {
  public:
-  FakeCluster(const std::filesystem::path& home, const std::string& name) : m_provider(home), m_paths(m_provider.paths(name)) {
+  FakeCluster(const std::filesystem::path& home, const std::string& name)
+      : m_provider(home), m_paths(m_provider.paths(name)) {
     std::filesystem::create_directories(m_paths.logs());
     std::filesystem::create_directories(home / "fakebin");
     for (const auto& c : local::component_names()) {
@@ -37,13 +38,15 @@ class FakeCluster {
     spec = *local::normalize(spec);
     write(m_paths.spec(), spec.to_json());
     write(m_paths.state(), json{{"phase", "created"},
-                               {"ports", local::Ports{1, 2, 4321, 4, 5, 6}.to_json()},
-                               {"networkNamespace", local::current_netns()}});
+                                {"ports", local::Ports{1, 2, 4321, 4, 5, 6}.to_json()},
+                                {"networkNamespace", local::current_netns()}});
   }
   ~FakeCluster() {
     for (int pid : pids) process::stop_pid(pid, 1s);
   }
-  static void write(const std::filesystem::path& p, const json& j) { REQUIRE(kurator::fs::write_file_atomic(p, j.dump()).ok()); }
+  static void write(const std::filesystem::path& p, const json& j) {
+    REQUIRE(kurator::fs::write_file_atomic(p, j.dump()).ok());
+  }
 
   // Starts a fake component; with `pid_file` false it is a stray nobody recorded.
   int start(const std::string& c, bool pid_file = true) {

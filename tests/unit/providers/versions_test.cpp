@@ -17,7 +17,8 @@ std::map<std::string, std::string> read_versions_env() {
     auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) value = value.substr(1, value.size() - 2);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\''))
+      value = value.substr(1, value.size() - 2);
     values[line.substr(0, eq)] = value;
   }
   return values;
