@@ -146,8 +146,9 @@ int run(int argc, char** argv) {
     print_error(Error(std::string("internal error: ") + e.what()));
     return static_cast<int>(ExitCode::failure);
   }
-  spdlog::debug("http: {} requests, {} connections", http::default_client().requests_sent(),
-                http::default_client().connections_opened());
+  if (spdlog::should_log(spdlog::level::debug))  // (constructing the client costs libcurl's start-up)
+    spdlog::debug("http: {} requests, {} connections", http::default_client().requests_sent(),
+                  http::default_client().connections_opened());
   if (cancel::requested()) {
     std::cerr << "interrupted\n";
     return static_cast<int>(ExitCode::interrupted);
