@@ -1,5 +1,6 @@
-// The one HTTP client (libcurl). Connection reuse across calls and threads (a shared connection
-// cache), HTTP/2 where the server offers it, TLS from files or in-memory PEM, retries with backoff.
+// The one HTTP client (libcurl). Connection reuse across calls and threads (a pool of handles, each
+// keeping its live connection; DNS and TLS sessions shared), HTTP/2 where the server offers it, TLS
+// from files or in-memory PEM, retries with backoff.
 #pragma once
 #include <kurator/util/result.hpp>
 

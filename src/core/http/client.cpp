@@ -182,7 +182,9 @@ Client::Client() : m_impl(std::make_unique<Impl>()) {
   curl_share_setopt(m_impl->share, CURLSHOPT_LOCKFUNC, &Impl::lock_cb);
   curl_share_setopt(m_impl->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock_cb);
   curl_share_setopt(m_impl->share, CURLSHOPT_USERDATA, m_impl.get());
-  curl_share_setopt(m_impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  // Connections are not shared: a shared cache makes concurrent easy handles open a new connection
+  // almost every time (an HTTP/2 connection busy on one handle cannot be multiplexed by another).
+  // Each pooled handle keeps its own live connection instead, so N workers use N connections.
   curl_share_setopt(m_impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(m_impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
