@@ -31,8 +31,8 @@ Status run_apply(Context& ctx, const ApplyFlags& f) {
       if (!o["metadata"].contains("namespace")) o["metadata"]["namespace"] = f.namespace_;
   if (ctx.g.dry_run) {
     std::vector<nlohmann::json> ordered;
-    for (auto& level : kube::dependency_levels(*objs))
-      for (auto& o : level) ordered.push_back(o);
+    for (auto& level : kube::dependency_levels(std::move(*objs)))
+      for (auto& o : level) ordered.push_back(std::move(o));
     std::cout << yaml::dump_all(ordered);
     return {};
   }
@@ -47,6 +47,7 @@ Status run_apply(Context& ctx, const ApplyFlags& f) {
   ao.crd_timeout = ctx.wait_timeout();
   std::mutex out_mu;
   const bool table = ctx.g.output == "table";
+  ao.keep_results = !table;  // the table only names what was applied
   ao.on_applied = [&](const nlohmann::json& o) {
     if (!table) return;
     std::lock_guard<std::mutex> g(out_mu);

@@ -109,15 +109,58 @@ Error parse_error(std::string_view source, const YAML::Exception& e) {
 
 }  // namespace
 
+namespace {
+// One document of a stream and the 0-based line it starts on.
+struct Chunk {
+  std::string_view text;
+  int first_line;
+};
+
+// Splits a stream at document markers ("---" or "..." at column 0, alone or followed by a space),
+// which YAML never allows inside a document. Parsing one document at a time keeps only one parse
+// tree in memory (CRD bundles are megabytes).
+std::vector<Chunk> split_documents(std::string_view text) {
+  std::vector<Chunk> out;
+  size_t start = 0, pos = 0;
+  int line = 0, start_line = 0;
+  auto is_marker = [&](size_t at, char c) {
+    if (text.compare(at, 3, std::string(3, c)) != 0) return false;
+    return at + 3 >= text.size() || text[at + 3] == '\n' || text[at + 3] == ' ' || text[at + 3] == '\t' ||
+           text[at + 3] == '\r';
+  };
+  while (pos <= text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    bool dash = is_marker(pos, '-');
+    bool dots = is_marker(pos, '.');
+    if (dash || dots) {
+      if (pos > start) out.push_back({text.substr(start, pos - start), start_line});
+      // "--- value" keeps the rest of the line as document content.
+      start = dash ? pos + 3 : eol + 1;
+      start_line = line;
+      if (start > text.size()) start = text.size();
+    }
+    if (eol == text.size()) break;
+    pos = eol + 1;
+    ++line;
+  }
+  if (start < text.size()) out.push_back({text.substr(start), start_line});
+  return out;
+}
+}  // namespace
+
 Result<std::vector<json>> parse_all(std::string_view text, std::string_view source) {
   std::vector<json> docs;
-  try {
-    for (const auto& node : YAML::LoadAll(std::string(text))) {
+  for (const auto& chunk : split_documents(text)) {
+    try {
+      YAML::Node node = YAML::Load(std::string(chunk.text));
       if (node.IsNull()) continue;
       docs.push_back(to_json(node));
+    } catch (const YAML::Exception& e) {
+      YAML::Exception shifted = e;
+      if (!shifted.mark.is_null()) shifted.mark.line += chunk.first_line;
+      return parse_error(source, shifted);
     }
-  } catch (const YAML::Exception& e) {
-    return parse_error(source, e);
   }
   return docs;
 }

@@ -126,14 +126,19 @@ class Client {
 // Ordering for apply: Namespaces first, then CRDs (and the apply waits until they are Established),
 // then cluster-wide RBAC/ServiceAccounts/ConfigMaps/Secrets, then the rest; delete uses the reverse.
 int apply_rank(const json& obj);
-// Stable-sorts objects into dependency levels by apply_rank.
-std::vector<std::vector<json>> dependency_levels(const std::vector<json>& objs);
+// Stable-sorts objects into dependency levels by apply_rank (the objects are moved, not copied).
+std::vector<std::vector<json>> dependency_levels(std::vector<json> objs);
+// The indices of `objs` grouped the same way, for callers that keep the objects where they are.
+std::vector<std::vector<size_t>> dependency_level_indices(const std::vector<json>& objs);
 
 struct ApplyAllOptions {
   ApplyOptions apply;
   int concurrency = 8;                         // objects of one level applied at once
   std::chrono::milliseconds crd_timeout{60000};
   std::function<void(const json& applied)> on_applied;  // progress: called per applied object
+  // false: keep only each applied object's identity (apiVersion, kind, metadata.name/namespace) in the
+  // result, not the server's full answer, so large inputs (CRDs) are not held twice.
+  bool keep_results = true;
 };
 // Applies objects level by level (concurrently within a level over reused connections), waiting for
 // CRDs to be Established before the next level and refreshing discovery. Objects without a

@@ -45,11 +45,20 @@ int apply_rank(const json& obj) {
   return 7;
 }
 
-std::vector<std::vector<json>> dependency_levels(const std::vector<json>& objs) {
-  std::map<int, std::vector<json>> by_rank;
-  for (const auto& o : objs) by_rank[apply_rank(o)].push_back(o);
-  std::vector<std::vector<json>> out;
+std::vector<std::vector<size_t>> dependency_level_indices(const std::vector<json>& objs) {
+  std::map<int, std::vector<size_t>> by_rank;
+  for (size_t i = 0; i < objs.size(); ++i) by_rank[apply_rank(objs[i])].push_back(i);
+  std::vector<std::vector<size_t>> out;
   for (auto& [rank, level] : by_rank) out.push_back(std::move(level));
+  return out;
+}
+
+std::vector<std::vector<json>> dependency_levels(std::vector<json> objs) {
+  std::vector<std::vector<json>> out;
+  for (const auto& level : dependency_level_indices(objs)) {
+    out.emplace_back();
+    for (size_t i : level) out.back().push_back(std::move(objs[i]));
+  }
   return out;
 }
 
@@ -104,10 +113,20 @@ Status wait_crds_established(Client& client, const std::vector<json>& crds, std:
 
 }  // namespace
 
+namespace {
+json identity_of(const json& o) {
+  json id = {{"apiVersion", o.value("apiVersion", "")}, {"kind", o.value("kind", "")}, {"metadata", json::object()}};
+  for (const char* k : {"name", "namespace", "uid", "generation", "resourceVersion"})
+    if (o.contains("metadata") && o["metadata"].contains(k)) id["metadata"][k] = o["metadata"][k];
+  return id;
+}
+}  // namespace
+
 Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, const ApplyAllOptions& opts,
                                     const std::string& default_namespace) {
   // Expand v1 List objects.
   std::vector<json> flat;
+  flat.reserve(objs.size());
   for (auto& o : objs) {
     std::string kind = o.value("kind", "");
     if (kind.size() > 4 && kind.ends_with("List") && o.contains("items") && o["items"].is_array()) {
@@ -116,24 +135,26 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
       flat.push_back(std::move(o));
     }
   }
-  // Remember input positions so results come back in input order.
-  for (size_t i = 0; i < flat.size(); ++i) flat[i]["__kurator_index"] = i;
+  objs.clear();
   std::vector<json> results(flat.size());
-  auto levels = dependency_levels(flat);
-  for (auto& level : levels) {
+  for (const auto& level : dependency_level_indices(flat)) {
     // Namespaced objects without a namespace get the default one (cluster-scoped kinds are left alone).
-    for (auto& o : level) {
+    for (size_t i : level) {
+      json& o = flat[i];
       if (o["metadata"].contains("namespace")) continue;
       auto info = client.resource_for(GroupVersionKind::from_api_version(o.value("apiVersion", ""), o.value("kind", "")));
       if (info && info->namespaced) o["metadata"]["namespace"] = default_namespace;
     }
+    std::vector<json> crds;
+    for (size_t i : level)
+      if (flat[i].value("kind", "") == "CustomResourceDefinition") crds.push_back(identity_of(flat[i]));
     std::atomic<size_t> next{0};
     std::mutex err_mu;
     std::optional<Error> first_error;
     auto worker = [&] {
       for (;;) {
-        size_t i = next.fetch_add(1);
-        if (i >= level.size()) return;
+        size_t k = next.fetch_add(1);
+        if (k >= level.size()) return;
         {
           std::lock_guard<std::mutex> g(err_mu);
           if (first_error) return;
@@ -143,17 +164,16 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
           if (!first_error) first_error = Error("interrupted", ExitCode::interrupted);
           return;
         }
-        json o = level[i];
-        size_t index = o["__kurator_index"].get<size_t>();
-        o.erase("__kurator_index");
-        auto r = client.apply(o, opts.apply);
+        size_t index = level[k];
+        auto r = client.apply(flat[index], opts.apply);
+        flat[index] = nullptr;  // the input is not needed any more
         if (!r) {
           std::lock_guard<std::mutex> g(err_mu);
           if (!first_error) first_error = r.error();
           return;
         }
         if (opts.on_applied) opts.on_applied(*r);
-        results[index] = std::move(*r);
+        results[index] = opts.keep_results ? std::move(*r) : identity_of(*r);
       }
     };
     size_t n_threads = std::min<size_t>(std::max(1, opts.concurrency), level.size());
@@ -163,9 +183,6 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
     for (auto& t : threads) t.join();
     if (first_error) return *first_error;
 
-    std::vector<json> crds;
-    for (const auto& o : level)
-      if (o.value("kind", "") == "CustomResourceDefinition") crds.push_back(o);
     if (!crds.empty() && !opts.apply.dry_run) {
       KURATOR_TRY(wait_crds_established(client, crds, opts.crd_timeout));
       client.refresh_discovery();

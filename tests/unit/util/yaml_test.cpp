@@ -75,3 +75,24 @@ TEST_CASE("yaml: dump_all separates documents", "[yaml]") {
   std::string out = yaml::dump_all({json{{"a", 1}}, json{{"b", 2}}});
   CHECK(out == "a: 1\n---\nb: 2\n");
 }
+
+TEST_CASE("yaml: errors in a later document give the line in the whole stream", "[yaml]") {
+  auto line_of = [](const std::string& msg) {
+    auto p = msg.find(": line ");
+    return std::stoi(msg.substr(p + 7));
+  };
+  auto single = yaml::parse_all("c: 3\nd: [1\ne: 5\n", "one.yaml");
+  auto multi = yaml::parse_all("a: 1\n---\nb: 2\n---\nc: 3\nd: [1\ne: 5\n", "multi.yaml");
+  REQUIRE_FALSE(single.ok());
+  REQUIRE_FALSE(multi.ok());
+  CHECK(line_of(multi.error().message) == line_of(single.error().message) + 4);  // 4 lines precede
+}
+
+TEST_CASE("yaml: document markers with content, '...' ends, markers inside text are not split", "[yaml]") {
+  auto d = yaml::parse_all("--- {a: 1}\n...\n---\nb: \"---\"\nc: |\n  text\n  ---x\n", "m.yaml");
+  REQUIRE(d.ok());
+  REQUIRE(d->size() == 2);
+  CHECK((*d)[0] == json{{"a", 1}});
+  CHECK((*d)[1]["b"] == "---");
+  CHECK((*d)[1]["c"] == "text\n---x\n");
+}
