@@ -120,11 +120,13 @@ class Client {
   http::Client* m_http;
   std::unique_ptr<kubeconfig::CredentialProvider> m_creds;
   std::mutex m_discovery_mu;
+  std::mutex m_discovery_load_mu;
   std::map<std::string, std::vector<ResourceInfo>> m_discovery;  // by apiVersion
 };
 
 // Ordering for apply: Namespaces first, then CRDs (and the apply waits until they are Established),
 // then cluster-wide RBAC/ServiceAccounts/ConfigMaps/Secrets, then the rest; delete uses the reverse.
+// Ranks 0-6 are built-in kinds; 7 and up are custom resources and webhooks, which need CRDs.
 int apply_rank(const json& obj);
 // Stable-sorts objects into dependency levels by apply_rank (the objects are moved, not copied).
 std::vector<std::vector<json>> dependency_levels(std::vector<json> objs);
@@ -140,8 +142,9 @@ struct ApplyAllOptions {
   // result, not the server's full answer, so large inputs (CRDs) are not held twice.
   bool keep_results = true;
 };
-// Applies objects level by level (concurrently within a level over reused connections), waiting for
-// CRDs to be Established before the next level and refreshing discovery. Objects without a
+// Applies objects level by level (concurrently within a level over reused connections). CRDs must be
+// Established before custom resources are applied; built-in kinds do not wait for them. Returns once
+// every CRD of the input is Established. Objects without a
 // namespace whose kind is namespaced get `default_namespace`. Returns the applied objects as the
 // server returned them, in input order.
 Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, const ApplyAllOptions& opts,

@@ -137,7 +137,21 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
   }
   objs.clear();
   std::vector<json> results(flat.size());
+  // CRDs applied but not yet known to be Established. Only custom resources need them, so the wait
+  // happens right before the first level that holds a non-built-in kind (or at the end when custom
+  // resources follow nothing): built-in objects are applied meanwhile.
+  std::vector<json> pending_crds;
+  auto wait_pending = [&]() -> Status {
+    if (pending_crds.empty() || opts.apply.dry_run) return {};
+    auto st = wait_crds_established(client, pending_crds, opts.crd_timeout);
+    pending_crds.clear();
+    return st;
+  };
   for (const auto& level : dependency_level_indices(flat)) {
+    bool needs_crds = false;
+    for (size_t i : level)
+      if (apply_rank(flat[i]) >= 7) needs_crds = true;
+    if (needs_crds) KURATOR_TRY(wait_pending());
     // Namespaced objects without a namespace get the default one (cluster-scoped kinds are left alone).
     for (size_t i : level) {
       json& o = flat[i];
@@ -145,9 +159,8 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
       auto info = client.resource_for(GroupVersionKind::from_api_version(o.value("apiVersion", ""), o.value("kind", "")));
       if (info && info->namespaced) o["metadata"]["namespace"] = default_namespace;
     }
-    std::vector<json> crds;
     for (size_t i : level)
-      if (flat[i].value("kind", "") == "CustomResourceDefinition") crds.push_back(identity_of(flat[i]));
+      if (flat[i].value("kind", "") == "CustomResourceDefinition") pending_crds.push_back(identity_of(flat[i]));
     std::atomic<size_t> next{0};
     std::mutex err_mu;
     std::optional<Error> first_error;
@@ -183,11 +196,9 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
     for (auto& t : threads) t.join();
     if (first_error) return *first_error;
 
-    if (!crds.empty() && !opts.apply.dry_run) {
-      KURATOR_TRY(wait_crds_established(client, crds, opts.crd_timeout));
-      client.refresh_discovery();
-    }
   }
+  // Leave only once every CRD of the input is Established, so it can be used right away.
+  KURATOR_TRY(wait_pending());
   return results;
 }
 

@@ -77,7 +77,13 @@ Result<http::Response> Client::request(const std::string& method, const std::str
     auto auth = m_creds->authorization(req.tls);
     if (!auth) return auth.error();
     if (!auth->empty()) req.headers.emplace_back("Authorization", *auth);
+    auto t0 = std::chrono::steady_clock::now();
     auto resp = m_http->perform_with_retry(req, http::RetryPolicy{});
+    if (spdlog::should_log(spdlog::level::debug)) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      spdlog::debug("{} {} -> {} ({} ms)", method, path.substr(0, path.find('?')),
+                    resp ? std::to_string(resp->status) : std::string("error"), ms);
+    }
     if (!resp) {
       Error e = resp.error();
       if (e.hint.empty() && e.exit == ExitCode::failure)
@@ -121,6 +127,9 @@ Result<ResourceInfo> Client::resource_for(const GroupVersionKind& gvk) {
     if (!r->resource.empty()) return *r;
   }
   // (Re)load this group-version: a kind may be new since the cache was filled (a CRD just applied).
+  // One load at a time, so concurrent workers do not all fetch the same group-version.
+  std::lock_guard<std::mutex> loading(m_discovery_load_mu);
+  if (auto r = find(); r && !r->resource.empty()) return *r;
   std::string path = gvk.group.empty() ? "/api/" + gvk.version : "/apis/" + av;
   auto resp = request("GET", path);
   if (!resp) return resp.error();
