@@ -4,6 +4,7 @@
 // A group whose objects are all ready ends its watch from the event callback; when the whole wait ends
 // (all ready, a failure, timeout, SIGINT) the shared "done" flag is the watches' stop flag, so every
 // watch returns within about a second even when no event arrives.
+#include <kurator/core/detail/waiter_format.hpp>
 #include <kurator/core/waiter.hpp>
 #include <kurator/util/cancel.hpp>
 
@@ -27,17 +28,6 @@
 
 namespace kurator::kube {
 
-// Pure helpers, exposed (not in the public header) for unit tests.
-namespace detail {
-std::string format_duration(std::chrono::milliseconds d);
-std::string state_word(Readiness r);
-std::string truncate_display(const std::string& text, size_t width);
-std::string progress_line(const std::string& what, size_t what_width, const ReadyState& st,
-                          std::chrono::milliseconds elapsed, size_t max_cols, bool color);
-std::string format_event(const json& ev, std::chrono::system_clock::time_point now);
-std::string timeout_message(std::chrono::milliseconds timeout,
-                            const std::vector<std::pair<std::string, ReadyState>>& unready);
-}  // namespace detail
 
 WaitTarget WaitTarget::from(const json& obj) {
   WaitTarget t;
