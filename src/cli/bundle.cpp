@@ -1,5 +1,6 @@
 // kurator bundle create|import: offline bundles of artifacts (see core/artifacts.hpp).
 #include <kurator/cli/app.hpp>
+#include <kurator/cli/artifact_flags.hpp>
 #include <kurator/core/artifacts.hpp>
 #include <kurator/util/log.hpp>
 
@@ -8,10 +9,6 @@
 namespace kurator::cli {
 namespace art = kurator::artifacts;
 using ArtifactFlags = art::StoreFlags;
-
-// In tool.cpp.
-void add_artifact_flags(CLI::App* cmd, ArtifactFlags& f, bool fetch_flags);
-Result<art::Store> make_store(Context& ctx, const ArtifactFlags& f);
 
 namespace {
 
@@ -26,7 +23,7 @@ void bundle_create(Context& ctx, const ArtifactFlags& f, const CreateArgs& args)
     ctx.outcome = Error("bundle create: pass --components a,b or --all", ExitCode::usage);
     return;
   }
-  auto store = make_store(ctx, f);
+  auto store = art::open_store(ctx.home(), f);
   if (!store) {
     ctx.outcome = store.error();
     return;
@@ -77,7 +74,7 @@ void bundle_create(Context& ctx, const ArtifactFlags& f, const CreateArgs& args)
 }
 
 void bundle_import(Context& ctx, const ArtifactFlags& f, const std::string& file) {
-  auto store = make_store(ctx, f);
+  auto store = art::open_store(ctx.home(), f);
   if (!store) {
     ctx.outcome = store.error();
     return;

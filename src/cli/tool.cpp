@@ -1,5 +1,6 @@
 // kurator tool list|fetch|path|verify|prune: the artifact cache from the command line.
 #include <kurator/cli/app.hpp>
+#include <kurator/cli/artifact_flags.hpp>
 #include <kurator/core/artifacts.hpp>
 #include <kurator/util/log.hpp>
 
@@ -9,10 +10,6 @@
 namespace kurator::cli {
 namespace art = kurator::artifacts;
 using ArtifactFlags = art::StoreFlags;
-
-// Shared with bundle.cpp.
-void add_artifact_flags(CLI::App* cmd, ArtifactFlags& f, bool fetch_flags);
-Result<art::Store> make_store(Context& ctx, const ArtifactFlags& f);
 
 void add_artifact_flags(CLI::App* cmd, ArtifactFlags& f, bool fetch_flags) {
   cmd->add_option("--mirror", f.mirror,
@@ -28,10 +25,6 @@ void add_artifact_flags(CLI::App* cmd, ArtifactFlags& f, bool fetch_flags) {
   }
 }
 
-Result<art::Store> make_store(Context& ctx, const ArtifactFlags& f) {
-  return art::open_store(ctx.home(), f);
-}
-
 namespace {
 
 bool on_platform(const art::Artifact& a, const art::Platform& p) {
@@ -39,7 +32,7 @@ bool on_platform(const art::Artifact& a, const art::Platform& p) {
 }
 
 void tool_list(Context& ctx, const ArtifactFlags& f, bool all_versions) {
-  auto store = make_store(ctx, f);
+  auto store = art::open_store(ctx.home(), f);
   if (!store) {
     ctx.outcome = store.error();
     return;
@@ -84,7 +77,7 @@ void tool_fetch(Context& ctx, const ArtifactFlags& f, const std::vector<std::str
     ctx.outcome = Error("--sha256 applies to exactly one artifact", ExitCode::usage);
     return;
   }
-  auto store = make_store(ctx, f);
+  auto store = art::open_store(ctx.home(), f);
   if (!store) {
     ctx.outcome = store.error();
     return;
@@ -130,7 +123,7 @@ void tool_fetch(Context& ctx, const ArtifactFlags& f, const std::vector<std::str
 }
 
 void tool_path(Context& ctx, const ArtifactFlags& f, const std::string& ref) {
-  auto store = make_store(ctx, f);
+  auto store = art::open_store(ctx.home(), f);
   if (!store) {
     ctx.outcome = store.error();
     return;
@@ -145,7 +138,7 @@ void tool_path(Context& ctx, const ArtifactFlags& f, const std::string& ref) {
 }
 
 void tool_verify(Context& ctx, const ArtifactFlags& f) {
-  auto store = make_store(ctx, f);
+  auto store = art::open_store(ctx.home(), f);
   if (!store) {
     ctx.outcome = store.error();
     return;
@@ -168,7 +161,7 @@ void tool_verify(Context& ctx, const ArtifactFlags& f) {
 }
 
 void tool_prune(Context& ctx, const ArtifactFlags& f, bool all) {
-  auto store = make_store(ctx, f);
+  auto store = art::open_store(ctx.home(), f);
   if (!store) {
     ctx.outcome = store.error();
     return;

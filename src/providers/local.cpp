@@ -241,42 +241,34 @@ class Bringup {
           f("--proxy-client-key-file", pk / "front-proxy-client.key"),
           "--enable-admission-plugins=NodeRestriction", "--profiling=false"};
     }
+    // The controller-manager and the scheduler share their client, serving and auth flags.
+    auto controller = [&](const stdfs::path& binary, int port, const std::string& cert) {
+      auto kc = m_p.component_kubeconfig(c);
+      return std::vector<std::string>{binary.string(),
+                                      f("--kubeconfig", kc),
+                                      f("--authentication-kubeconfig", kc),
+                                      f("--authorization-kubeconfig", kc),
+                                      "--leader-elect=false",
+                                      "--bind-address=127.0.0.1",
+                                      n("--secure-port", port),
+                                      f("--tls-cert-file", pk / (cert + ".crt")),
+                                      f("--tls-private-key-file", pk / (cert + ".key")),
+                                      f("--client-ca-file", pk / "ca.crt"),
+                                      "--profiling=false"};
+    };
     if (c == "kube-controller-manager") {
-      auto kc = m_p.component_kubeconfig(c);
-      return {m_state.binaries.kube_controller_manager.string(),
-              f("--kubeconfig", kc),
-              f("--authentication-kubeconfig", kc),
-              f("--authorization-kubeconfig", kc),
-              "--leader-elect=false",
-              "--bind-address=127.0.0.1",
-              n("--secure-port", ports.controller_manager),
-              f("--tls-cert-file", pk / "controller-manager.crt"),
-              f("--tls-private-key-file", pk / "controller-manager.key"),
-              f("--client-ca-file", pk / "ca.crt"),
-              f("--service-account-private-key-file", pk / "sa.key"),
-              f("--root-ca-file", pk / "ca.crt"),
-              f("--cluster-signing-cert-file", pk / "ca.crt"),
-              f("--cluster-signing-key-file", pk / "ca.key"),
-              "--use-service-account-credentials=true",
-              std::string("--service-cluster-ip-range=") + kServiceCidr,
-              "--cluster-name=" + m_spec.name,
-              "--controllers=*,bootstrapsigner,tokencleaner",
-              "--profiling=false"};
+      auto argv = controller(m_state.binaries.kube_controller_manager, ports.controller_manager, "controller-manager");
+      argv.insert(argv.end(), {f("--service-account-private-key-file", pk / "sa.key"),
+                               f("--root-ca-file", pk / "ca.crt"),
+                               f("--cluster-signing-cert-file", pk / "ca.crt"),
+                               f("--cluster-signing-key-file", pk / "ca.key"),
+                               "--use-service-account-credentials=true",
+                               std::string("--service-cluster-ip-range=") + kServiceCidr,
+                               "--cluster-name=" + m_spec.name,
+                               "--controllers=*,bootstrapsigner,tokencleaner"});
+      return argv;
     }
-    if (c == "kube-scheduler") {
-      auto kc = m_p.component_kubeconfig(c);
-      return {m_state.binaries.kube_scheduler.string(),
-              f("--kubeconfig", kc),
-              f("--authentication-kubeconfig", kc),
-              f("--authorization-kubeconfig", kc),
-              "--leader-elect=false",
-              "--bind-address=127.0.0.1",
-              n("--secure-port", ports.scheduler),
-              f("--tls-cert-file", pk / "scheduler.crt"),
-              f("--tls-private-key-file", pk / "scheduler.key"),
-              f("--client-ca-file", pk / "ca.crt"),
-              "--profiling=false"};
-    }
+    if (c == "kube-scheduler") return controller(m_state.binaries.kube_scheduler, ports.scheduler, "scheduler");
     // kwok
     return {m_state.binaries.kwok.string(),
             f("--kubeconfig", m_p.component_kubeconfig(c)),
