@@ -2,9 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <optional>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace kurator::yaml {
 namespace {
@@ -149,20 +153,68 @@ std::vector<Chunk> split_documents(std::string_view text) {
 }
 }  // namespace
 
+namespace {
+// One document: its JSON (null when the document is empty) or the parse error.
+Result<json> parse_chunk(const Chunk& chunk, std::string_view source) {
+  try {
+    YAML::Node node = YAML::Load(std::string(chunk.text));
+    if (node.IsNull()) return json(nullptr);
+    return to_json(node);
+  } catch (const YAML::Exception& e) {
+    YAML::Exception shifted = e;
+    if (!shifted.mark.is_null()) shifted.mark.line += chunk.first_line;
+    return parse_error(source, shifted);
+  }
+}
+}  // namespace
+
 Result<std::vector<json>> parse_all(std::string_view text, std::string_view source) {
   std::vector<json> docs;
   for (const auto& chunk : split_documents(text)) {
-    try {
-      YAML::Node node = YAML::Load(std::string(chunk.text));
-      if (node.IsNull()) continue;
-      docs.push_back(to_json(node));
-    } catch (const YAML::Exception& e) {
-      YAML::Exception shifted = e;
-      if (!shifted.mark.is_null()) shifted.mark.line += chunk.first_line;
-      return parse_error(source, shifted);
-    }
+    auto doc = parse_chunk(chunk, source);
+    if (!doc) return doc.error();
+    if (!doc->is_null()) docs.push_back(std::move(*doc));
   }
   return docs;
+}
+
+Result<std::vector<std::vector<json>>> parse_streams(const std::vector<Stream>& streams, unsigned threads) {
+  struct Job {
+    size_t stream;
+    Chunk chunk;
+  };
+  std::vector<Job> jobs;
+  size_t bytes = 0;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    for (const auto& c : split_documents(streams[i].text)) jobs.push_back({i, c});
+    bytes += streams[i].text.size();
+  }
+  std::vector<std::optional<Result<json>>> parsed(jobs.size());
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> first_failed{jobs.size()};
+  auto worker = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < jobs.size();) {
+      if (k > first_failed.load()) return;  // an earlier document already failed
+      parsed[k] = parse_chunk(jobs[k].chunk, streams[jobs[k].stream].source);
+      if (!*parsed[k]) {
+        size_t cur = first_failed.load();
+        while (k < cur && !first_failed.compare_exchange_weak(cur, k)) {
+        }
+      }
+    }
+  };
+  // yaml-cpp needs ~0.25 s per MB; below a few hundred KB threads are not worth starting.
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  size_t n = bytes < 256 * 1024 ? 1 : std::min<size_t>({threads, jobs.size(), 16});
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < n; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (first_failed.load() < jobs.size()) return parsed[first_failed.load()]->error();
+  std::vector<std::vector<json>> out(streams.size());
+  for (size_t k = 0; k < jobs.size(); ++k)
+    if (!(*parsed[k])->is_null()) out[jobs[k].stream].push_back(std::move(**parsed[k]));
+  return out;
 }
 
 Result<json> parse_one(std::string_view text, std::string_view source) {

@@ -15,6 +15,15 @@ using json = nlohmann::json;
 // Parses every document of a multi-document stream. Empty documents (and `---` alone) are skipped.
 // `source` names the input in errors: "deploy.yaml: line 3, column 5: ...".
 Result<std::vector<json>> parse_all(std::string_view text, std::string_view source);
+// One named input stream of parse_streams.
+struct Stream {
+  std::string source;  // names the input in errors
+  std::string_view text;
+};
+// Parses several multi-document streams, the documents on up to `threads` threads (0: one per core),
+// and returns each stream's documents in order. On errors, the first one in input order is returned,
+// so the outcome does not depend on timing.
+Result<std::vector<std::vector<json>>> parse_streams(const std::vector<Stream>& streams, unsigned threads = 0);
 // Parses exactly one document (an empty input yields null).
 Result<json> parse_one(std::string_view text, std::string_view source);
 // Emits one document as block-style YAML.

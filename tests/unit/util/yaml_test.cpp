@@ -96,3 +96,38 @@ TEST_CASE("yaml: document markers with content, '...' ends, markers inside text 
   CHECK((*d)[1]["b"] == "---");
   CHECK((*d)[1]["c"] == "text\n---x\n");
 }
+
+namespace {
+// A stream of `n` documents, each larger than a few KB so that parse_streams uses its threads.
+std::string big_stream(const std::string& prefix, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    s += "---\nname: " + prefix + "-" + std::to_string(i) + "\nitems:\n";
+    for (int k = 0; k < 400; ++k) s += "  - {key: k" + std::to_string(k) + ", value: " + std::to_string(k) + "}\n";
+  }
+  return s;
+}
+}  // namespace
+
+TEST_CASE("yaml: parse_streams keeps stream and document order on many threads", "[yaml]") {
+  std::string a = big_stream("a", 40), b = big_stream("b", 3), empty = "# nothing\n---\n";
+  REQUIRE(a.size() + b.size() > 256 * 1024);  // large enough to be parsed concurrently
+  auto r = yaml::parse_streams({{"a.yaml", a}, {"empty.yaml", empty}, {"b.yaml", b}}, 4);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 3);
+  REQUIRE((*r)[0].size() == 40);
+  CHECK((*r)[1].empty());
+  REQUIRE((*r)[2].size() == 3);
+  for (int i = 0; i < 40; ++i) CHECK((*r)[0][i]["name"] == "a-" + std::to_string(i));
+  CHECK((*r)[2][2]["name"] == "b-2");
+  CHECK((*r)[0][39]["items"][399] == json{{"key", "k399"}, {"value", 399}});
+}
+
+TEST_CASE("yaml: parse_streams reports the first broken document in input order", "[yaml]") {
+  std::string a = big_stream("a", 30) + "---\nbroken: [1\n", b = "---\nalso: [broken\n" + big_stream("b", 10);
+  for (int round = 0; round < 5; ++round) {  // the same answer whatever thread finishes first
+    auto r = yaml::parse_streams({{"a.yaml", a}, {"b.yaml", b}}, 4);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.rfind("a.yaml: line ", 0) == 0);
+  }
+}
