@@ -45,6 +45,9 @@ Status run_apply(Context& ctx, const ApplyFlags& f) {
   ao.apply.force = f.force_conflicts;
   ao.concurrency = f.concurrency;
   ao.crd_timeout = ctx.wait_timeout();
+  // Without --wait, return once the apiserver has accepted everything, as `kubectl apply` does; with
+  // --wait the waiter below waits for the CRDs (Established) along with every other object.
+  ao.crds_established_at_end = false;
   std::mutex out_mu;
   const bool table = ctx.g.output == "table";
   ao.keep_results = !table;  // the table only names what was applied

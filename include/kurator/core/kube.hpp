@@ -124,8 +124,9 @@ class Client {
   std::map<std::string, std::vector<ResourceInfo>> m_discovery;  // by apiVersion
 };
 
-// Ordering for apply: Namespaces first, then CRDs (and the apply waits until they are Established),
-// then cluster-wide RBAC/ServiceAccounts/ConfigMaps/Secrets, then the rest; delete uses the reverse.
+// Ordering for apply, Helm's install order: Namespaces; ServiceAccounts, ConfigMaps, Secrets, storage
+// and priority classes, quotas (they never need a CRD); CRDs; RBAC; bindings; Services; workloads;
+// custom resources (once their CRDs are Established); webhooks.
 // Ranks 0-6 are built-in kinds; 7 and up are custom resources and webhooks, which need CRDs.
 int apply_rank(const json& obj);
 // Stable-sorts objects into dependency levels by apply_rank (the objects are moved, not copied).
@@ -141,10 +142,13 @@ struct ApplyAllOptions {
   // false: keep only each applied object's identity (apiVersion, kind, metadata.name/namespace) in the
   // result, not the server's full answer, so large inputs (CRDs) are not held twice.
   bool keep_results = true;
+  // true: return only once every CRD of the input is Established, so the next call can use it.
+  // false: like `kubectl apply`, return once the apiserver accepted everything (CRDs are still waited
+  // for before custom resources of the same input).
+  bool crds_established_at_end = true;
 };
 // Applies objects level by level (concurrently within a level over reused connections). CRDs must be
-// Established before custom resources are applied; built-in kinds do not wait for them. Returns once
-// every CRD of the input is Established. Objects without a
+// Established before custom resources are applied; built-in kinds do not wait for them. Objects without a
 // namespace whose kind is namespaced get `default_namespace`. Returns the applied objects as the
 // server returned them, in input order.
 Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, const ApplyAllOptions& opts,

@@ -12,22 +12,26 @@
 namespace kurator::kube {
 
 int apply_rank(const json& obj) {
+  // Helm's install order: objects that never need a CRD (storage and priority classes, service
+  // accounts, config, secrets, quotas, volumes) come before the CRDs, so they are written while the
+  // apiserver is not yet busy digesting new CRDs; RBAC, Services and workloads (operators whose
+  // types must exist) after them.
   static const std::map<std::string, int> ranks = {
       {"Namespace", 0},
-      {"CustomResourceDefinition", 1},
-      {"PriorityClass", 2},
-      {"StorageClass", 2},
-      {"ServiceAccount", 3},
+      {"PriorityClass", 1},
+      {"StorageClass", 1},
+      {"ServiceAccount", 1},
+      {"ConfigMap", 1},
+      {"Secret", 1},
+      {"LimitRange", 1},
+      {"ResourceQuota", 1},
+      {"PersistentVolume", 1},
+      {"CustomResourceDefinition", 2},
+      {"PersistentVolumeClaim", 2},
       {"ClusterRole", 3},
       {"Role", 3},
-      {"ConfigMap", 3},
-      {"Secret", 3},
-      {"LimitRange", 3},
-      {"ResourceQuota", 3},
-      {"PersistentVolume", 3},
       {"ClusterRoleBinding", 4},
       {"RoleBinding", 4},
-      {"PersistentVolumeClaim", 4},
       {"Service", 5},
       // Webhook configurations last: a webhook whose backend is not up yet would block the rest.
       {"MutatingWebhookConfiguration", 8},
@@ -195,10 +199,9 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
     worker();
     for (auto& t : threads) t.join();
     if (first_error) return *first_error;
-
   }
   // Leave only once every CRD of the input is Established, so it can be used right away.
-  KURATOR_TRY(wait_pending());
+  if (opts.crds_established_at_end) KURATOR_TRY(wait_pending());
   return results;
 }
 

@@ -18,7 +18,8 @@ std::vector<std::string> kinds(const std::vector<json>& level) {
 }
 }  // namespace
 
-TEST_CASE("apply order: namespaces, CRDs, RBAC/config, bindings, services, workloads, custom resources, webhooks",
+TEST_CASE("apply order (Helm's): namespaces, config, CRDs, RBAC, bindings, services, workloads, custom resources, "
+          "webhooks",
           "[apply]") {
   std::vector<json> in = {
       obj("example.com/v1", "Widget", "w"),
@@ -30,17 +31,20 @@ TEST_CASE("apply order: namespaces, CRDs, RBAC/config, bindings, services, workl
       obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com"),
       obj("v1", "Namespace", "ns"),
       obj("batch/v1", "Job", "j"),
+      obj("rbac.authorization.k8s.io/v1", "ClusterRole", "cr"),
+      obj("v1", "ServiceAccount", "sa"),
   };
   auto levels = kube::dependency_levels(in);
-  REQUIRE(levels.size() == 8);
+  REQUIRE(levels.size() == 9);
   CHECK(kinds(levels[0]) == std::vector<std::string>{"Namespace"});
-  CHECK(kinds(levels[1]) == std::vector<std::string>{"CustomResourceDefinition"});
-  CHECK(kinds(levels[2]) == std::vector<std::string>{"ConfigMap"});
-  CHECK(kinds(levels[3]) == std::vector<std::string>{"ClusterRoleBinding"});
-  CHECK(kinds(levels[4]) == std::vector<std::string>{"Service"});
-  CHECK(kinds(levels[5]) == std::vector<std::string>{"Deployment", "Job"});  // input order kept within a level
-  CHECK(kinds(levels[6]) == std::vector<std::string>{"Widget"});
-  CHECK(kinds(levels[7]) == std::vector<std::string>{"ValidatingWebhookConfiguration"});
+  CHECK(kinds(levels[1]) == std::vector<std::string>{"ConfigMap", "ServiceAccount"});  // input order kept
+  CHECK(kinds(levels[2]) == std::vector<std::string>{"CustomResourceDefinition"});
+  CHECK(kinds(levels[3]) == std::vector<std::string>{"ClusterRole"});
+  CHECK(kinds(levels[4]) == std::vector<std::string>{"ClusterRoleBinding"});
+  CHECK(kinds(levels[5]) == std::vector<std::string>{"Service"});
+  CHECK(kinds(levels[6]) == std::vector<std::string>{"Deployment", "Job"});
+  CHECK(kinds(levels[7]) == std::vector<std::string>{"Widget"});
+  CHECK(kinds(levels[8]) == std::vector<std::string>{"ValidatingWebhookConfiguration"});
 }
 
 TEST_CASE("describe names kind, namespace and name", "[apply]") {
