@@ -257,6 +257,17 @@ TEST_CASE("e2e watch: list pagination and a watch that sees a change", "[e2e][wa
                    {"metadata", {{"name", "page-" + std::to_string(i)}, {"namespace", "default"}, {"labels", {{"e2e", "page"}}}}}});
   auto applied = kube::apply_all(c, cms, kube::ApplyAllOptions{});
   REQUIRE(applied.ok());
+  CHECK((*applied)[3]["metadata"].contains("managedFields"));  // the server's whole answer
+  // Without keep_results only each object's identity is built from the answer.
+  auto ids = kube::apply_all(c, cms, kube::ApplyAllOptions{.keep_results = false});
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 25);
+  CHECK((*ids)[3]["metadata"]["name"] == "page-3");
+  CHECK((*ids)[3]["metadata"]["namespace"] == "default");
+  CHECK((*ids)[3]["metadata"].contains("uid"));
+  CHECK((*ids)[3]["metadata"].contains("resourceVersion"));
+  CHECK_FALSE((*ids)[3]["metadata"].contains("managedFields"));
+  CHECK_FALSE((*ids)[3]["metadata"].contains("labels"));
   auto l = c.list("v1", "ConfigMap", kube::ListOptions{.namespace_ = "default", .label_selector = "e2e=page", .limit = 4});
   REQUIRE(l.ok());
   CHECK((*l)["items"].size() == 25);

@@ -40,6 +40,9 @@ struct ApplyOptions {
   bool force = true;
   bool dry_run = false;       // server-side dry run
   bool strict = true;         // fieldValidation=Strict
+  // Return only apiVersion, kind and metadata's name, namespace, uid, generation and resourceVersion
+  // of the applied object; the rest of the answer (a CRD's schema, managedFields) is never built.
+  bool identity_only = false;
 };
 
 struct ListOptions {

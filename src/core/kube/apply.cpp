@@ -141,6 +141,8 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
   }
   objs.clear();
   std::vector<json> results(flat.size());
+  ApplyOptions apply_opts = opts.apply;
+  if (!opts.keep_results) apply_opts.identity_only = true;
   // CRDs applied but not yet known to be Established. Only custom resources need them, so the wait
   // happens right before the first level that holds a non-built-in kind (or at the end when custom
   // resources follow nothing): built-in objects are applied meanwhile.
@@ -182,7 +184,7 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
           return;
         }
         size_t index = level[k];
-        auto r = client.apply(flat[index], opts.apply);
+        auto r = client.apply(flat[index], apply_opts);
         flat[index] = nullptr;  // the input is not needed any more
         if (!r) {
           std::lock_guard<std::mutex> g(err_mu);
@@ -190,7 +192,7 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
           return;
         }
         if (opts.on_applied) opts.on_applied(*r);
-        results[index] = opts.keep_results ? std::move(*r) : identity_of(*r);
+        results[index] = std::move(*r);
       }
     };
     size_t n_threads = std::min<size_t>(std::max(1, opts.concurrency), level.size());

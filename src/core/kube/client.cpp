@@ -241,7 +241,16 @@ Result<json> Client::apply(const json& obj, const ApplyOptions& opts) {
   auto resp = request("PATCH", q, obj.dump(), "application/apply-patch+yaml");
   if (!resp) return Error(describe(obj) + ": " + resp.error().message, resp.error().exit, resp.error().hint);
   if (resp->status != 200 && resp->status != 201) return api_error(*resp, "apply " + describe(obj));
-  return json::parse(resp->body);
+  if (!opts.identity_only) return json::parse(resp->body);
+  // Keys at depth 1 are the object's; at depth 2 only metadata's remain (spec/status are dropped whole).
+  return json::parse(resp->body, [](int depth, json::parse_event_t event, json& parsed) {
+    if (event != json::parse_event_t::key) return true;
+    const auto& k = parsed.get_ref<const std::string&>();
+    if (depth == 1) return k == "apiVersion" || k == "kind" || k == "metadata";
+    if (depth == 2)
+      return k == "name" || k == "namespace" || k == "uid" || k == "generation" || k == "resourceVersion";
+    return true;
+  });
 }
 
 Result<json> Client::patch_status(const json& obj, const json& merge_patch) {
