@@ -3,7 +3,9 @@
 # cluster in the same run, plus `kurator version` vs `kubectl version --client`, and how fast a wait
 # notices a status change. Runs inside a private network namespace; prints a table of figures.
 #
-#   bench/apply-vs-kubectl.sh [BUILD_DIR]
+#   [ROUNDS=3] bench/apply-vs-kubectl.sh [BUILD_DIR]
+# Each round applies the Cluster API + CAPA CRDs, 200 ConfigMaps and 20 Deployments with each tool
+# (fresh CRDs every time, alternating which tool goes first); the table shows medians.
 # Goals (issue 2): apply wall time <= 0.5x kubectl's, peak RSS <= 0.5x, version <= 0.2x;
 # a wait notices readiness within 100 ms, with a few requests per object.
 set -euo pipefail
@@ -35,31 +37,53 @@ gen_objects() { # namespace
   done
 }
 crds=("$fixtures/cluster-api-v1.14.0/crds/core" "$fixtures/cluster-api-provider-aws-v2.11.1/crds")
-gen_objects bench-kubectl >"$work/kubectl.yaml"
-gen_objects bench-kurator >"$work/kurator.yaml"
 
-measure() { # label command... ; prints "label seconds maxrss_kb"
-  local label=$1; shift
+measure() { # command... ; prints "seconds maxrss_kb"
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-  read -r secs rss <"$work/time"
-  echo "$label $secs $rss"
+  cat "$work/time"
 }
-delete_crds() {
-  "$kubectl" delete -f "${crds[0]}" -f "${crds[1]}" --wait=true >/dev/null
+settle() { # both tools start from the same state: no CAPI/CAPA CRDs, an apiserver that is done with them
+  "$kubectl" delete -f "${crds[0]}" -f "${crds[1]}" --ignore-not-found --wait=true >/dev/null
+  sleep 3
 }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
-# kubectl first (fresh CRDs), then remove the CRDs so kurator creates them fresh too.
-k=$(measure kubectl "$kubectl" apply --server-side -f "${crds[0]}" -f "${crds[1]}" -f "$work/kubectl.yaml")
-delete_crds
-c=$(measure kurator "$kurator" apply -f "${crds[0]}" -f "${crds[1]}" -f "$work/kurator.yaml")
+# ROUNDS rounds (default 3), alternating which tool goes first; each applies fresh CRDs and its own
+# namespace of ConfigMaps and Deployments. The table shows medians; every round is listed too.
+rounds=${ROUNDS:-3}
+: >"$work/kubectl.times"
+: >"$work/kurator.times"
+for r in $(seq 1 "$rounds"); do
+  gen_objects "bench-kubectl-$r" >"$work/kubectl.yaml"
+  gen_objects "bench-kurator-$r" >"$work/kurator.yaml"
+  order="kubectl kurator"
+  [ $((r % 2)) -eq 0 ] && order="kurator kubectl"
+  for tool in $order; do
+    settle
+    if [ "$tool" = kubectl ]; then
+      measure "$kubectl" apply --server-side -f "${crds[0]}" -f "${crds[1]}" -f "$work/kubectl.yaml" >>"$work/kubectl.times"
+    else
+      measure "$kurator" apply -f "${crds[0]}" -f "${crds[1]}" -f "$work/kurator.yaml" >>"$work/kurator.times"
+    fi
+  done
+  echo "round $r: kurator $(tail -1 "$work/kurator.times" | cut -d' ' -f1) s, kubectl $(tail -1 "$work/kubectl.times" | cut -d' ' -f1) s" >&2
+done
+ks=$(cut -d' ' -f1 "$work/kubectl.times" | median)
+cs=$(cut -d' ' -f1 "$work/kurator.times" | median)
+kr=$(cut -d' ' -f2 "$work/kubectl.times" | median)
+cr=$(cut -d' ' -f2 "$work/kurator.times" | median)
+settle
 
-read -r _ ks kr <<<"$k"
-read -r _ cs cr <<<"$c"
-
-# Start-up: 20 runs each.
-t() { local s e; s=$(date +%s%N); for _ in $(seq 20); do "$@" >/dev/null; done; e=$(date +%s%N); echo $(((e - s) / 20000)); }
-vk=$(t "$kubectl" version --client)
-vc=$(t "$kurator" version)
+# Start-up: 30 runs each, interleaved, median.
+once() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo $(((e - s) / 1000)); }
+: >"$work/vk"
+: >"$work/vc"
+for _ in $(seq 30); do
+  once "$kubectl" version --client >>"$work/vk"
+  once "$kurator" version >>"$work/vc"
+done
+vk=$(median <"$work/vk")
+vc=$(median <"$work/vc")
 
 # Wait latency: a custom resource with a Ready condition flipped by a status patch.
 cat >"$work/crd.yaml" <<'YAML'
@@ -92,9 +116,9 @@ done_ns=$(date +%s%N)
 requests=$(grep -o 'http: [0-9]* requests' "$work/wait.log" | tail -1 | awk '{print $2}')
 
 printf '\n%-34s %12s %12s %8s\n' "figure" "kurator" "kubectl" "ratio"
-printf '%-34s %12s %12s %8s\n' "apply wall time (s)" "$cs" "$ks" "$(echo "scale=2; $cs / $ks" | bc)"
-printf '%-34s %12s %12s %8s\n' "apply peak RSS (KiB)" "$cr" "$kr" "$(echo "scale=2; $cr / $kr" | bc)"
-printf '%-34s %12s %12s %8s\n' "version, mean of 20 (us)" "$vc" "$vk" "$(echo "scale=2; $vc / $vk" | bc)"
+printf '%-34s %12s %12s %8s\n' "apply wall time, median (s)" "$cs" "$ks" "$(echo "scale=2; $cs / $ks" | bc)"
+printf '%-34s %12s %12s %8s\n' "apply peak RSS, median (KiB)" "$cr" "$kr" "$(echo "scale=2; $cr / $kr" | bc)"
+printf '%-34s %12s %12s %8s\n' "version, median of 30 (us)" "$vc" "$vk" "$(echo "scale=2; $vc / $vk" | bc)"
 printf '%-34s %12s\n' "wait notices change (ms, <=)" "$(((done_ns - before) / 1000000))"
 printf '%-34s %12s\n' "wait notices change (ms, >=)" "$(((done_ns - after) / 1000000))"
 printf '%-34s %12s\n' "HTTP requests of that apply --wait" "${requests:-?}"
