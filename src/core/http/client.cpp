@@ -2,7 +2,7 @@
 #include <kurator/util/cancel.hpp>
 #include <kurator/util/log.hpp>
 
-#include <curl/curl.h>
+#include "libcurl.hpp"
 
 #include <algorithm>
 #include <array>
@@ -16,7 +16,7 @@
 namespace kurator::http {
 namespace {
 
-std::once_flag g_global_init;
+using detail::libcurl;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -130,7 +130,7 @@ std::chrono::milliseconds RetryPolicy::delay(int attempt, const std::string& ret
     milliseconds cap = max_retry_after;
     bool digits = std::all_of(retry_after.begin(), retry_after.end(), [](unsigned char c) { return std::isdigit(c); });
     if (digits) return std::min<milliseconds>(seconds(std::atol(retry_after.c_str())), cap);
-    time_t when = curl_getdate(retry_after.c_str(), nullptr);
+    time_t when = libcurl().getdate(retry_after.c_str(), nullptr);
     if (when >= 0) {
       auto d = seconds(std::max<long>(0, static_cast<long>(when - std::time(nullptr))));
       return std::min<milliseconds>(duration_cast<milliseconds>(d), cap);
@@ -163,35 +163,34 @@ struct Client::Impl {
       if (!pool.empty()) {
         CURL* h = pool.back();
         pool.pop_back();
-        curl_easy_reset(h);  // keeps the handle's live connections and caches
+        libcurl().easy_reset(h);  // keeps the handle's live connections and caches
         return h;
       }
     }
-    return curl_easy_init();
+    return libcurl().easy_init();
   }
   void release(CURL* h) {
     std::lock_guard<std::mutex> g(pool_mu);
     if (pool.size() < 32) pool.push_back(h);
-    else curl_easy_cleanup(h);
+    else libcurl().easy_cleanup(h);
   }
 };
 
 Client::Client() : m_impl(std::make_unique<Impl>()) {
-  std::call_once(g_global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  m_impl->share = curl_share_init();
-  curl_share_setopt(m_impl->share, CURLSHOPT_LOCKFUNC, &Impl::lock_cb);
-  curl_share_setopt(m_impl->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock_cb);
-  curl_share_setopt(m_impl->share, CURLSHOPT_USERDATA, m_impl.get());
+  m_impl->share = libcurl().share_init();
+  libcurl().share_setopt(m_impl->share, CURLSHOPT_LOCKFUNC, &Impl::lock_cb);
+  libcurl().share_setopt(m_impl->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock_cb);
+  libcurl().share_setopt(m_impl->share, CURLSHOPT_USERDATA, m_impl.get());
   // Connections are not shared: a shared cache makes concurrent easy handles open a new connection
   // almost every time (an HTTP/2 connection busy on one handle cannot be multiplexed by another).
   // Each pooled handle keeps its own live connection instead, so N workers use N connections.
-  curl_share_setopt(m_impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(m_impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  libcurl().share_setopt(m_impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  libcurl().share_setopt(m_impl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
 
 Client::~Client() {
-  for (CURL* h : m_impl->pool) curl_easy_cleanup(h);
-  curl_share_cleanup(m_impl->share);
+  for (CURL* h : m_impl->pool) libcurl().easy_cleanup(h);
+  libcurl().share_cleanup(m_impl->share);
 }
 
 long Client::connections_opened() const { return m_impl->connects.load(); }
@@ -214,102 +213,102 @@ Result<Response> Client::perform(const Request& req) {
     if (split_url(req.url, u)) {
       url = u.scheme + "://" + req.tls.server_name + ":" + u.port + u.rest;
       std::string rule = req.tls.server_name + ":" + u.port + ":" + u.host + ":" + u.port;
-      connect_to = curl_slist_append(connect_to, rule.c_str());
-      curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
+      connect_to = libcurl().slist_append(connect_to, rule.c_str());
+      libcurl().easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
     }
   }
-  curl_easy_setopt(h, CURLOPT_SHARE, m_impl->share);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout.count()));
-  if (req.timeout.count() > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+  libcurl().easy_setopt(h, CURLOPT_SHARE, m_impl->share);
+  libcurl().easy_setopt(h, CURLOPT_URL, url.c_str());
+  libcurl().easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  libcurl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  libcurl().easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  libcurl().easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  libcurl().easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  libcurl().easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+  libcurl().easy_setopt(h, CURLOPT_HEADERDATA, &t);
+  libcurl().easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+  libcurl().easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  libcurl().easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  libcurl().easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
+  libcurl().easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+  libcurl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout.count()));
+  if (req.timeout.count() > 0) libcurl().easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
   if (req.low_speed_bytes > 0 && req.low_speed_time.count() > 0) {
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, req.low_speed_bytes);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.low_speed_time.count()));
+    libcurl().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, req.low_speed_bytes);
+    libcurl().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.low_speed_time.count()));
   }
   if (req.follow_redirects) {
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+    libcurl().easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    libcurl().easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
   }
-  if (req.resume_from > 0) curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(req.resume_from));
-  if (!req.proxy.empty()) curl_easy_setopt(h, CURLOPT_PROXY, req.proxy.c_str());
+  if (req.resume_from > 0) libcurl().easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(req.resume_from));
+  if (!req.proxy.empty()) libcurl().easy_setopt(h, CURLOPT_PROXY, req.proxy.c_str());
 
   // Method and body.
   if (req.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    libcurl().easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (req.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    libcurl().easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    libcurl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      libcurl().easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+      libcurl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     }
   }
   curl_slist* headers = nullptr;
-  for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  for (const auto& [k, v] : req.headers) headers = libcurl().slist_append(headers, (k + ": " + v).c_str());
+  headers = libcurl().slist_append(headers, "Expect:");
+  libcurl().easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
   // TLS.
   const TlsConfig& tls = req.tls;
-  if (!tls.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
+  if (!tls.ca_file.empty()) libcurl().easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
   curl_blob ca_blob{const_cast<char*>(tls.ca_pem.data()), tls.ca_pem.size(), CURL_BLOB_NOCOPY};
-  if (!tls.ca_pem.empty()) curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca_blob);
-  if (!tls.client_cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert_file.c_str());
+  if (!tls.ca_pem.empty()) libcurl().easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca_blob);
+  if (!tls.client_cert_file.empty()) libcurl().easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert_file.c_str());
   curl_blob cert_blob{const_cast<char*>(tls.client_cert_pem.data()), tls.client_cert_pem.size(), CURL_BLOB_NOCOPY};
   if (!tls.client_cert_pem.empty()) {
-    curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert_blob);
-    curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+    libcurl().easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert_blob);
+    libcurl().easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
   }
-  if (!tls.client_key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key_file.c_str());
+  if (!tls.client_key_file.empty()) libcurl().easy_setopt(h, CURLOPT_SSLKEY, tls.client_key_file.c_str());
   curl_blob key_blob{const_cast<char*>(tls.client_key_pem.data()), tls.client_key_pem.size(), CURL_BLOB_NOCOPY};
   if (!tls.client_key_pem.empty()) {
-    curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key_blob);
-    curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    libcurl().easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key_blob);
+    libcurl().easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
   }
   if (tls.insecure_skip_verify) {
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    libcurl().easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    libcurl().easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
   }
 
   m_impl->requests.fetch_add(1);
-  CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = libcurl().easy_perform(h);
   long connects = 0;
-  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+  libcurl().easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
   m_impl->connects.fetch_add(connects);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+  libcurl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
   char* eff = nullptr;
-  curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+  libcurl().easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
   if (eff) resp.effective_url = eff;
   long ver = 0;
-  curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver);
+  libcurl().easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver);
   resp.http_version = ver == CURL_HTTP_VERSION_2_0 ? "2" : ver == CURL_HTTP_VERSION_1_0 ? "1.0" : "1.1";
-  curl_slist_free_all(headers);
-  curl_slist_free_all(connect_to);
+  libcurl().slist_free_all(headers);
+  libcurl().slist_free_all(connect_to);
   if (!req.on_headers || t.headers_delivered) {
   } else if (rc == CURLE_OK) {
     req.on_headers(resp.status, resp.headers);  // a response without body
   }
   // Do not return the handle to the pool with our stack buffers registered.
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  libcurl().easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   m_impl->release(h);
 
   if (rc == CURLE_OK) return resp;
   if (cancel::requested()) return Error(req.method + " " + req.url + ": interrupted", ExitCode::interrupted);
   if (t.aborted_by_caller) return Error("aborted by caller");
-  std::string msg = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc);
+  std::string msg = errbuf[0] ? std::string(errbuf) : libcurl().easy_strerror(rc);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
   Error e(req.method + " " + req.url + ": " + msg);
   if (rc == CURLE_OPERATION_TIMEDOUT) e.exit = ExitCode::timeout;
