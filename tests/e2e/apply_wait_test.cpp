@@ -163,6 +163,11 @@ spec: {paused: true}
   auto c = client_for(fleet.host().kubeconfig);
   auto crd = c.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "awsclusters.infrastructure.cluster.x-k8s.io");
   REQUIRE(crd.ok());
+  // --wait returned only once the CRDs, too, were ready: Established.
+  bool established = false;
+  for (const auto& cond : (*crd)["status"].value("conditions", json::array()))
+    if (cond.value("type", "") == "Established") established = cond.value("status", "") == "True";
+  CHECK(established);
   auto cluster = c.get("cluster.x-k8s.io/v1beta2", "Cluster", "default", "demo");
   REQUIRE(cluster.ok());
   CHECK((*cluster)["metadata"]["managedFields"][0]["manager"] == "kurator");
