@@ -15,6 +15,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -222,7 +223,16 @@ bool is_alive(int pid) {
   auto close_paren = stat.rfind(')');
   if (close_paren == std::string::npos || close_paren + 2 >= stat.size()) return true;
   char state = stat[close_paren + 2];
-  return state != 'Z' && state != 'X' && state != 'x';
+  if (state != 'Z' && state != 'X' && state != 'x') return true;
+  // A zombie with no other threads is gone. A multi-threaded process (every Go daemon) shows its main
+  // thread as a zombie while the other threads are still exiting and its files (listening sockets
+  // included) are still open: not gone yet.
+  std::error_code ec;
+  size_t threads = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++threads;
+  return threads > 1;
 }
 
 namespace {

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +29,7 @@ using kurator::process::Outcome;
 using kurator::process::Spec;
 using kurator::process::SystemRunner;
 using Clock = std::chrono::steady_clock;
+namespace process = kurator::process;
 
 namespace {
 
@@ -535,4 +538,30 @@ TEST_CASE("an exception from on_line does not leave the child behind", "[process
   CHECK_THROWS_WITH(runner.run(spec), "callback failed");
   CHECK(elapsed_ms(start) < 3000);
   CHECK(wait_gone(grandchild_pid(first), 2s));
+}
+
+TEST_CASE("is_alive: a process whose main thread is a zombie while another thread runs is still alive",
+          "[process]") {
+  std::string path = helper("kt_zombie_leader");
+  char* argv[] = {path.data(), nullptr};
+  pid_t pid = 0;
+  REQUIRE(::posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv, environ) == 0);
+  auto main_thread_state = [&] {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto p = stat.rfind(')');
+    return p == std::string::npos || p + 2 >= stat.size() ? '?' : stat[p + 2];
+  };
+  for (int i = 0; i < 200 && main_thread_state() != 'Z'; ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(main_thread_state() == 'Z');
+  CHECK(process::is_alive(pid));  // the other thread still holds the process's files
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = !process::is_alive(pid);
+    if (!gone) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(gone);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
 }
