@@ -16,7 +16,12 @@ done
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  log=${TMPDIR:-/tmp}/kurator-install-deps.log
+  echo "install-deps: installing ${#missing[@]} Debian packages: ${missing[*]} (log: $log)" >&2
+  if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    echo "install-deps: apt-get failed; its output:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
 fi
-echo "install-deps: all packages present"
+echo "install-deps: all packages present" >&2

@@ -4,9 +4,11 @@
 #   2. builds the real Kubernetes test binaries from Go modules, cached by version outside the repo
 #      (scripts/build-test-binaries.sh; a no-op when cached),
 #   3. builds kurator and its tests,
-#   4. runs the unit tests (ctest -L unit),
+#   4. runs the unit tests (ctest -L unit), one ctest test per test case,
 #   5. runs the e2e tests against real local control planes inside a private network namespace
-#      (scripts/netns-run.sh; ctest -L e2e).
+#      (scripts/netns-run.sh; ctest -L e2e), one ctest test per case, sharing one fleet,
+#   6. prints one line counting the test cases of both: "N passed, N failed, N skipped"; exits 1 when
+#      any case failed (or none ran).
 # Environment: BUILD_DIR (default build), KURATOR_FIXTURES (default ../shared/fixtures/upstream),
 # KURATOR_SKIP_E2E=1 to run the unit tests only.
 set -euo pipefail
@@ -24,18 +26,42 @@ if [ "${KURATOR_SKIP_E2E:-0}" != 1 ]; then
   scripts/build-test-binaries.sh
 fi
 
-step "building kurator"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+step "building kurator and its tests"
+# Every option the tests depend on is stated, whatever the build folder held before (scripts/demo.sh
+# configures the same folder with the tests off).
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKURATOR_TESTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 export KURATOR_FIXTURES=${KURATOR_FIXTURES:-$root/../shared/fixtures/upstream}
 [ -d "$KURATOR_FIXTURES" ] || echo "WARNING: fixtures not found at $KURATOR_FIXTURES: the tests that need them report SKIPPED" >&2
 
+# One ctest test per Catch test case; "no tests" is an error, never a pass.
+reports="$root/$build/test-reports"
+rm -rf "$reports" && mkdir -p "$reports"
+ctest_args=(--no-tests=error --output-on-failure --test-output-size-passed 262144 --test-output-size-failed 1048576)
+rc=0
 step "unit tests"
-(cd "$build" && ctest -L unit --output-on-failure --timeout 600)
+(cd "$build" && ctest -L unit "${ctest_args[@]}" --timeout 600 --output-junit "$reports/unit.xml") || rc=1
 
 if [ "${KURATOR_SKIP_E2E:-0}" != 1 ]; then
   step "e2e tests (private network namespace, real control planes)"
-  scripts/netns-run.sh bash -c "cd '$build' && ctest -L e2e --output-on-failure --timeout 2400"
+  # The cases share one fleet (tests/CMakeLists.txt fixtures); whatever happens, nothing is left running.
+  scripts/netns-run.sh bash -c '
+    cd "$1"
+    cleanup() {
+      for d in e2e-fleet/clusters/*/; do
+        [ -d "$d" ] && KURATOR_HOME=$PWD/e2e-fleet ./kurator delete cluster "$(basename "$d")" --provider local >&2
+      done
+      return 0
+    }
+    trap cleanup EXIT
+    shift
+    ctest -L e2e "$@"' e2e "$root/$build" "${ctest_args[@]}" --timeout 2400 --output-junit "$reports/e2e.xml" || rc=1
+  set -- "$reports/unit.xml" "$reports/e2e.xml"
+else
+  set -- "$reports/unit.xml"
 fi
-step "all tests passed"
+
+step "summary (test cases, unit and e2e)"
+python3 scripts/lib/test-summary.py "$@" || rc=1
+exit "$rc"

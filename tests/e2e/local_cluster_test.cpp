@@ -243,7 +243,7 @@ TEST_CASE("RBAC: the unprivileged token is denied, the admin token allowed", "[e
   CHECK(viewed.exit_code == 0);
 }
 
-TEST_CASE("clusters side by side; a killed apiserver is reported; delete leaves nothing", "[e2e][local]") {
+TEST_CASE("clusters side by side, a killed apiserver is reported, delete leaves nothing", "[e2e][local]") {
   if (!e2e_ready()) return;
   auto& fleet = Fleet::get();
   // Two fleet clusters serve at once, on different ports.

@@ -118,11 +118,22 @@ Fleet& Fleet::get() {
   std::lock_guard<std::mutex> lock(g_mu);
   if (!g_fleet) {
     g_fleet = new Fleet();
-    auto home = fs::make_temp_dir("kurator-e2e-fleet");
-    REQUIRE(home.ok());
-    g_fleet->m_home = *home;
-    g_fleet->start_reaper();
-    std::atexit([] { Fleet::teardown(); });
+    if (auto shared = fs::env("KURATOR_E2E_FLEET_HOME"); !shared.empty()) {
+      // Shared by the test processes of one ctest run: the first creates the clusters, the others find
+      // them (create is a no-op for a running cluster with the same spec); the ctest cleanup fixture
+      // deletes them.
+      g_fleet->m_home = shared;
+      g_fleet->m_shared = true;
+      std::error_code ec;
+      stdfs::create_directories(g_fleet->m_home, ec);
+      REQUIRE(!ec);
+    } else {
+      auto home = fs::make_temp_dir("kurator-e2e-fleet");
+      REQUIRE(home.ok());
+      g_fleet->m_home = *home;
+      g_fleet->start_reaper();
+      std::atexit([] { Fleet::teardown(); });
+    }
     g_fleet->create_all();
   }
   if (!g_fleet->m_failure.empty()) FAIL(g_fleet->m_failure);
@@ -162,16 +173,18 @@ void Fleet::create_all() {
   const std::vector<std::pair<std::string, int>> wanted = {{"e2e-host", 3}, {"e2e-member", 1}};
   auto t0 = std::chrono::steady_clock::now();
   for (const auto& [name, nodes] : wanted) {
-    std::cerr << "fleet: creating cluster " << name << " (" << nodes << " nodes) in " << m_home.string()
-              << "\n";
-    auto r =
-        kurator({"create", "cluster", name, "--provider", "local", "--nodes", std::to_string(nodes)}, true);
+    const bool existed = stdfs::exists(m_home / "clusters" / name / "state.json");
+    if (!existed)
+      std::cerr << "fleet: creating cluster " << name << " (" << nodes << " nodes) in " << m_home.string()
+                << "\n";
+    auto r = kurator({"create", "cluster", name, "--provider", "local", "--nodes", std::to_string(nodes)},
+                     !existed);
     if (r.exit_code != 0) {
       m_failure =
           "fleet: creating cluster " + name + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err;
       return;
     }
-    std::cerr << "fleet: cluster " << name << " ready in " << r.seconds << "s\n";
+    if (!existed) std::cerr << "fleet: cluster " << name << " ready in " << r.seconds << "s\n";
     FleetCluster c;
     c.name = name;
     c.nodes = nodes;
@@ -179,7 +192,7 @@ void Fleet::create_all() {
     c.kubeconfig = c.dir / "kubeconfig";
     m_clusters.push_back(c);
   }
-  std::cerr << "fleet: " << m_clusters.size() << " clusters ready in "
+  std::cerr << "fleet: " << m_clusters.size() << " clusters ready (" << m_home.string() << ") in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << "s\n";
 }
 
@@ -211,9 +224,10 @@ CommandResult Fleet::kubectl(const FleetCluster& cluster, const std::vector<std:
   return run_command(argv, {{"HOME", m_home.string()}}, false, std::chrono::seconds(120));
 }
 
-void Fleet::teardown() {
+void Fleet::teardown(bool shared_too) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (!g_fleet) return;
+  if (g_fleet->m_shared && !shared_too) return;  // the cleanup fixture's job
   Fleet* f = g_fleet;
   g_fleet = nullptr;
   std::error_code ec;
@@ -243,5 +257,32 @@ struct FleetListener : Catch::TestEventListenerBase {
 };
 }  // namespace
 CATCH_REGISTER_LISTENER(FleetListener)
+
+// The ctest fixtures of a shared fleet (hidden: run only when named, see tests/CMakeLists.txt).
+TEST_CASE("fleet setup: create the shared e2e fleet", "[.fleet-setup]") {
+  if (auto why = e2e_skip_reason(); !why.empty()) {
+    skip(why);
+    return;
+  }
+  require_isolated_network();
+  REQUIRE(Fleet::get().clusters().size() == 2);
+}
+
+TEST_CASE("fleet teardown: delete every cluster of the shared e2e fleet", "[.fleet-teardown]") {
+  auto home = fs::env("KURATOR_E2E_FLEET_HOME");
+  if (home.empty() || !stdfs::exists(stdfs::path(home) / "clusters")) return;
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : stdfs::directory_iterator(stdfs::path(home) / "clusters", ec))
+    names.push_back(entry.path().filename().string());
+  for (const auto& name : names) {
+    auto r = run_command({kurator_bin().string(), "delete", "cluster", name, "--provider", "local"},
+                         {{"KURATOR_HOME", home}});
+    std::cerr << "fleet: deleted cluster " << name << " (exit " << r.exit_code << ", " << r.seconds << "s)\n";
+    CHECK(r.exit_code == 0);
+  }
+  stdfs::remove_all(home, ec);
+  CHECK(!stdfs::exists(home));
+}
 
 }  // namespace kurator::test

@@ -41,8 +41,10 @@ class Fleet {
   // The run's fleet: "e2e-host" (3 nodes) and "e2e-member" (1 node). Created on the first call; a
   // failed creation fails every test that asks for it (REQUIRE), once.
   static Fleet& get();
-  // Deletes every cluster of the fleet (idempotent); called at the end of the run.
-  static void teardown();
+  // Deletes every cluster of the fleet (idempotent); called at the end of the run. A fleet shared by
+  // the processes of a ctest run (KURATOR_E2E_FLEET_HOME) is left to the cleanup fixture unless
+  // `shared_too`.
+  static void teardown(bool shared_too = false);
 
   const FleetCluster& host() const { return m_clusters.at(0); }
   const FleetCluster& member() const { return m_clusters.at(1); }
@@ -65,6 +67,7 @@ class Fleet {
   std::filesystem::path m_home;
   std::vector<FleetCluster> m_clusters;
   std::vector<std::string> m_extra;
+  bool m_shared = false;  // KURATOR_E2E_FLEET_HOME: created by one process, reused by the others
   std::string m_failure;
   int m_reaper_fd = -1;
 };

@@ -20,7 +20,7 @@ std::vector<std::pair<std::string, std::string>> clean_env(const test::TempDir& 
 }
 }  // namespace
 
-TEST_CASE("cli: version prints version and commit; -o json is machine-readable", "[cli]") {
+TEST_CASE("cli: version prints version and commit, -o json is machine-readable", "[cli]") {
   auto r = test::run_kurator({"version"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("kurator v", 0) == 0);

@@ -95,7 +95,7 @@ TEST_CASE("broken kubeconfigs fail with one exact line naming the file and the f
   }
 }
 
-TEST_CASE("structural errors also fail load_merged; context errors do not", "[kubeconfig][corpus]") {
+TEST_CASE("structural errors also fail load_merged, context errors do not", "[kubeconfig][corpus]") {
   auto cases = load_corpus();
   kurator::test::TempDir tmp;
   stdfs::path file = tmp.path() / "config";

@@ -371,7 +371,7 @@ TEST_CASE("on_line receives every line of both streams, in order", "[process]") 
   CHECK(o.out == "one\ntwo\r\n\nno newline");  // captured bytes are untouched
 }
 
-TEST_CASE("log_prefix logs lines at debug; env values and secret options never reach the log", "[process]") {
+TEST_CASE("log_prefix logs lines at debug, env values and secret options never reach the log", "[process]") {
   std::ostringstream log_text;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text);
   auto logger = std::make_shared<spdlog::logger>("kt-test", sink);

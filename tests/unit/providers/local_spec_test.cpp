@@ -117,7 +117,7 @@ TEST_CASE("free loopback ports are distinct and bindable", "[providers][ports]")
   CHECK_FALSE(local::port_listening((*ports)[0]));
 }
 
-TEST_CASE("binaries are found flat or in the cache layout; missing ones are named", "[providers][binaries]") {
+TEST_CASE("binaries are found flat or in the cache layout, missing ones are named", "[providers][binaries]") {
   kurator::test::TempDir tmp;
   auto make_exe = [](const std::filesystem::path& p) {
     std::filesystem::create_directories(p.parent_path());

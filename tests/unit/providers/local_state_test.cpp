@@ -71,7 +71,7 @@ class FakeCluster {
 
 }  // namespace
 
-TEST_CASE("status follows the component processes; delete stops them all", "[providers][state]") {
+TEST_CASE("status follows the component processes, delete stops them all", "[providers][state]") {
   kurator::test::TempDir tmp;
   FakeCluster fake(tmp.path(), "fake");
   auto& provider = fake.m_provider;
