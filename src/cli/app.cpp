@@ -73,6 +73,13 @@ Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
   return milliseconds(static_cast<long long>(total_ms));
 }
 
+CLI::App* verb(CLI::App& app, const std::string& name, const std::string& description) {
+  for (auto* sub : app.get_subcommands([&](CLI::App* s) { return s->get_name() == name; })) return sub;
+  auto* v = app.add_subcommand(name, description);
+  v->require_subcommand(1);
+  return v;
+}
+
 void build(CLI::App& app, Context& ctx) {
   app.description(
       "kurator builds a distributed cloud-native platform on Kubernetes, one command per capability.");
@@ -107,6 +114,10 @@ void build(CLI::App& app, Context& ctx) {
   add_tool_commands(app, ctx);
   add_bundle_commands(app, ctx);
   add_cluster_commands(app, ctx);
+  add_karmada_commands(app, ctx);
+  add_join_commands(app, ctx);
+  add_volcano_commands(app, ctx);
+  add_status_command(app, ctx);
 }
 
 namespace {

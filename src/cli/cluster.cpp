@@ -28,14 +28,6 @@ struct DeleteFlags {
   std::string provider = "local";
 };
 
-// The `create`/`get`/`delete` verbs may already exist when another file added a subcommand to them.
-CLI::App* verb(CLI::App& app, const std::string& name, const std::string& description) {
-  for (auto* sub : app.get_subcommands([&](CLI::App* s) { return s->get_name() == name; })) return sub;
-  auto* v = app.add_subcommand(name, description);
-  v->require_subcommand(1);
-  return v;
-}
-
 void warn_other_netns(const local::ClusterStatus& st) {
   if (!st.other_netns) return;
   int apiserver_pid = 0;

@@ -42,6 +42,10 @@ class Context {
 // Parses "90s", "10m", "1h30m", "500ms", or a bare number of seconds.
 Result<std::chrono::milliseconds> parse_duration(const std::string& text);
 
+// The verb subcommand `name` of `app` (create, get, delete, install, uninstall, join, ...), added on
+// first use so several files can hang their nouns under it.
+CLI::App* verb(CLI::App& app, const std::string& name, const std::string& description);
+
 // Builds the full command tree bound to `ctx`.
 void build(CLI::App& app, Context& ctx);
 // Runs kurator with argv; returns the process exit code. Errors are printed as one line on stderr
@@ -55,5 +59,9 @@ void add_apply_command(CLI::App& app, Context& ctx);
 void add_tool_commands(CLI::App& app, Context& ctx);
 void add_bundle_commands(CLI::App& app, Context& ctx);
 void add_cluster_commands(CLI::App& app, Context& ctx);  // create/delete cluster, get clusters|kubeconfig
+void add_karmada_commands(CLI::App& app, Context& ctx);  // install/uninstall karmada
+void add_join_commands(CLI::App& app, Context& ctx);     // join/unjoin karmada
+void add_volcano_commands(CLI::App& app, Context& ctx);  // install/uninstall volcano
+void add_status_command(CLI::App& app, Context& ctx);    // status
 
 }  // namespace kurator::cli

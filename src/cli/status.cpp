@@ -1,0 +1,11 @@
+// status (being written; see issue 9).
+#include <kurator/cli/app.hpp>
+
+namespace kurator::cli {
+
+void add_status_command(CLI::App& app, Context& ctx) {
+  (void)app;
+  (void)ctx;
+}
+
+}  // namespace kurator::cli

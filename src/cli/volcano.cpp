@@ -1,0 +1,11 @@
+// install/uninstall volcano (being written; see issue 9).
+#include <kurator/cli/app.hpp>
+
+namespace kurator::cli {
+
+void add_volcano_commands(CLI::App& app, Context& ctx) {
+  (void)app;
+  (void)ctx;
+}
+
+}  // namespace kurator::cli
