@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds, from Go modules only, the real binaries kurator's local control plane and e2e tests use:
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and helm, at the versions
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm and Karmada's
+# aggregated-apiserver, controller-manager, scheduler, webhook and karmadactl, at the versions
 # pinned in scripts/versions.env. Results are cached outside the repo, keyed by version:
 #   $KURATOR_BIN_CACHE/<component>-<version>/<binary>      (default ~/.cache/kurator/bin)
 # and published as a local mirror laid out like the upstream release pages, with a catalog overlay
@@ -20,6 +21,16 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 mkdir -p "$cache" "$mirror" "$work"
 
 log() { printf '[build-test-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# Runs a build step with its output in a log, shown only when it fails.
+quiet() {
+  local name=$1; shift
+  local l="$work/$name.log"
+  if ! "$@" >"$l" 2>&1; then
+    log "$name: build failed; its output ($l):"
+    tail -n 60 "$l" >&2
+    exit 1
+  fi
+}
 have() { [ -x "$cache/$1-$2/$3" ]; }
 
 k8s_ldflags() {
@@ -42,7 +53,7 @@ build_kubernetes() {
   local d="$work/kubernetes-$v"
   mkdir -p "$d"
   local modjson gomod
-  modjson=$(cd "$d" && go mod download -json "k8s.io/kubernetes@$v")
+  modjson=$(cd "$d" && go mod download -json "k8s.io/kubernetes@$v" 2>"$work/kubernetes-$v.log")
   gomod=$(printf '%s' "$modjson" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   [ -f "$gomod" ] || { log "could not download k8s.io/kubernetes@$v"; exit 1; }
   local staging_v="v0.${v#v1.}"
@@ -60,7 +71,8 @@ build_kubernetes() {
   mkdir -p "$out"
   local pkgs=()
   for b in "${todo[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-  (cd "$d" && go build -trimpath -ldflags "$(k8s_ldflags "$v")" -o "$out/" "${pkgs[@]}")
+  quiet "kubernetes-$v" bash -c 'cd "$1" && shift && go build -trimpath -ldflags "$1" -o "$2/" "${@:3}"' \
+    _ "$d" "$(k8s_ldflags "$v")" "$out" "${pkgs[@]}"
   mkdir -p "$cache/kubernetes-$v"
   for b in "${todo[@]}"; do install -m 0755 "$out/$b" "$cache/kubernetes-$v/$b"; done
 }
@@ -75,9 +87,33 @@ build_simple() { # component version module-package binary ldflags
   local modpath=$6
   printf 'module kurator.local/%s-wrapper\n\ngo 1.24\n\nrequire %s %s\n' "$c" "$modpath" "$v" >"$d/go.mod"
   printf 'package tools\n\nimport _ "%s"\n' "$mod" >"$d/tools.go"
-  (cd "$d" && go mod download "$modpath@$v" && go build -trimpath -ldflags "$ldflags" -o "$d/out/$bin" "$mod")
+  quiet "$c-$v" bash -c 'cd "$1" && go mod download "$2@$3" && go build -trimpath -ldflags "$4" -o "out/$5" "$6"' \
+    _ "$d" "$modpath" "$v" "$ldflags" "$bin" "$mod"
   mkdir -p "$cache/$c-$v"
   install -m 0755 "$d/out/$bin" "$cache/$c-$v/$bin"
+}
+
+build_karmada() {
+  # One module (no replace directives), five commands; binaries are named after their cmd folder.
+  local v=$KARMADA_VERSION bins=(karmada-aggregated-apiserver karmada-controller-manager karmada-scheduler
+    karmada-webhook karmadactl) todo=()
+  for b in "${bins[@]}"; do have karmada "$v" "$b" || todo+=("$b"); done
+  ((${#todo[@]})) || { log "karmada $v: cached"; return; }
+  log "karmada $v: building ${todo[*]}"
+  local d="$work/karmada-$v" m=github.com/karmada-io/karmada pkgs=()
+  mkdir -p "$d/out"
+  printf 'module kurator.local/karmada-wrapper\n\ngo 1.25\n\nrequire %s %s\n' "$m" "$v" >"$d/go.mod"
+  printf 'package tools\n\nimport _ "%s/cmd/karmadactl"\n' "$m" >"$d/tools.go"
+  for b in "${todo[@]}"; do pkgs+=("$m/cmd/${b#karmada-}"); done
+  local ld="-s -w -X $m/pkg/version.gitVersion=$v -X $m/pkg/version.gitTreeState=clean"
+  ld+=" -X $m/pkg/version.buildDate=1970-01-01T00:00:00Z"
+  quiet "karmada-$v" bash -c 'cd "$1" && go mod download "$2@$3" && go build -trimpath -ldflags "$4" -o out/ "${@:5}"' \
+    _ "$d" "$m" "$v" "$ld" "${pkgs[@]}"
+  mkdir -p "$cache/karmada-$v"
+  for b in "${todo[@]}"; do
+    local src="$d/out/${b#karmada-}"
+    install -m 0755 "$src" "$cache/karmada-$v/$b"
+  done
 }
 
 publish_mirror() {
@@ -120,5 +156,6 @@ build_simple kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok kwok \
 build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm \
   "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" helm.sh/helm/v3
 build_kubernetes
+build_karmada
 publish_mirror
 log "all test binaries present under $cache"
