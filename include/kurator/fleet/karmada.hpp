@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,9 @@ Status unjoin(kube::Client& karmada, const UnjoinOptions& opts);
 // A joined member as `get clusters` shows it.
 struct MemberInfo {
   std::string name, id, api_endpoint, kubernetes_version;
-  std::string ready;    // "True" | "False" | "Unknown"
-  std::string reason;   // the Ready condition's reason: message when not True
+  std::string sync_mode;  // Push | Pull
+  std::string ready;      // "True" | "False" | "Unknown"
+  std::string reason;     // the Ready condition's reason; "reason: message" when not True
 };
 Result<std::vector<MemberInfo>> list_members(kube::Client& karmada);
 
