@@ -1,6 +1,10 @@
 // Waits for many objects at once using watches (one per kind and namespace), printing live progress:
 // on a TTY one line per object rewritten in place, otherwise plain timestamped lines on change.
-// On timeout prints each unready object's last conditions and recent Events.
+// On timeout prints each unready object's last conditions and recent Events, and for workloads
+// (Deployment -> newest ReplicaSet -> Pods; StatefulSet, DaemonSet, ReplicaSet, Job -> Pods) a few of their
+// unready pods, deduplicated by reason, with their recent Events (pod_diagnosis.hpp). While waiting, the
+// progress line of a workload whose pods are blocked (unschedulable, image pull back-off, crash loop, …)
+// names the first such pod and why.
 #pragma once
 #include <kurator/core/kube.hpp>
 #include <kurator/core/readiness.hpp>
@@ -23,8 +27,8 @@ struct WaitTarget {
   std::string describe() const;
 };
 
-// Ok when every target is ready; Error(exit timeout) naming the unready ones with their reasons when
-// the timeout passes; Error(failure) at once when one fails (e.g. a Job with BackoffLimitExceeded).
+// Ok when every target is ready; Error(exit timeout) naming the unready ones with their reasons (and what
+// blocks their pods: "(2 pods PodScheduled=False Unschedulable)") when the timeout passes; Error(failure) at once when one fails (e.g. a Job with BackoffLimitExceeded).
 Status wait_ready(Client& client, const std::vector<WaitTarget>& targets, const WaitOptions& opts);
 
 }  // namespace kurator::kube

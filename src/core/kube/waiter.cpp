@@ -5,6 +5,7 @@
 // (all ready, a failure, timeout, SIGINT) the shared "done" flag is the watches' stop flag, so every
 // watch returns within about a second even when no event arrives.
 #include <kurator/core/detail/waiter_format.hpp>
+#include <kurator/core/pod_diagnosis.hpp>
 #include <kurator/core/waiter.hpp>
 #include <kurator/util/cancel.hpp>
 
@@ -224,6 +225,11 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 constexpr milliseconds kTick{200};     // how often the waiting thread checks for SIGINT/SIGTERM
 constexpr milliseconds kRedraw{1000};  // TTY: refresh of the elapsed column
+// Unready workloads' pods are looked at this long after the start, then this often, at most this many
+// workloads a round, for the progress line to say what blocks them.
+constexpr milliseconds kDiagnoseFirst{3000};
+constexpr milliseconds kDiagnoseEvery{5000};
+constexpr size_t kDiagnosePerRound = 8;
 constexpr const char* kNotFound = "not found yet";
 
 struct Entry {
@@ -232,8 +238,16 @@ struct Entry {
   ReadyState state{Readiness::in_progress, kNotFound};
   json object;             // last seen; null while not found
   Clock::duration took{};  // how long it took to become ready
-  bool dirty = false;      // state or reason changed since it was last printed
+  std::string hint;        // what blocks its pods ("pod web-…: Pending, PodScheduled=False …"), if anything
+  bool dirty = false;      // state, reason or hint changed since it was last printed
 };
+
+// The reason shown for an entry: its state's, and while it is not ready what blocks its pods.
+ReadyState shown_state(const Entry& e) {
+  ReadyState st = e.state;
+  if (!st.ready() && !e.hint.empty()) st.reason += "; " + e.hint;
+  return st;
+}
 
 struct Shared {
   std::mutex mu;
@@ -324,6 +338,43 @@ void watch_group(Client& client, Shared& sh, const Group& g, Clock::time_point d
   }
 }
 
+// While the wait goes on, looks at the pods of unready workloads now and then (outside the lock) and sets
+// each entry's hint to what blocks them, for the progress line.
+void diagnose_pods(Client& client, Shared& sh) {
+  size_t rotate = 0;  // where the next round starts, so that every workload gets its turn
+  std::unique_lock lk(sh.mu);
+  auto next = sh.start + kDiagnoseFirst;
+  while (!sh.done.load()) {
+    if (sh.cv.wait_until(lk, next, [&] { return sh.done.load(); })) return;
+    std::vector<std::pair<size_t, json>> todo;
+    for (size_t n = 0; n < sh.entries.size() && todo.size() < kDiagnosePerRound; ++n) {
+      size_t i = (rotate + n) % sh.entries.size();
+      const Entry& e = sh.entries[i];
+      if (!e.state.ready() && has_pods(e.object)) todo.emplace_back(i, e.object);
+    }
+    rotate = todo.empty() ? 0 : (todo.back().first + 1) % sh.entries.size();
+    lk.unlock();
+    for (auto& [i, obj] : todo) {
+      if (sh.done.load()) break;
+      auto owned = pods_of(client, obj);
+      if (!owned) {
+        spdlog::debug("wait: pods of {}: {}", describe(obj), owned.error().message);
+        continue;
+      }
+      std::string hint = workload_hint(*owned, group_pods(owned->pods, 1), false);
+      std::lock_guard g(sh.mu);
+      Entry& e = sh.entries[i];
+      if (!e.state.ready() && e.hint != hint) {
+        e.hint = std::move(hint);
+        e.dirty = true;
+        sh.cv.notify_all();
+      }
+    }
+    lk.lock();
+    next = Clock::now() + kDiagnoseEvery;
+  }
+}
+
 size_t terminal_columns(std::ostream& out, size_t* rows) {
   int fd = &out == &std::cerr || &out == &std::clog ? STDERR_FILENO : &out == &std::cout ? STDOUT_FILENO : -1;
   struct winsize ws {};
@@ -387,7 +438,7 @@ class Progress {
     // Tenths of a second: a plain log shows when each object changed, to the 100 ms.
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(e.state.ready() ? e.took : now - m_start);
     elapsed -= elapsed % 100;
-    return detail::progress_line(e.what, m_what_width, e.state, elapsed, cols, m_color && cols > 0);
+    return detail::progress_line(e.what, m_what_width, shown_state(e), elapsed, cols, m_color && cols > 0);
   }
 
   void draw(const std::vector<Entry>& entries, Clock::time_point now) {
@@ -428,39 +479,107 @@ class Progress {
   size_t m_lines = 0;
 };
 
-// Conditions and recent events of objects that are not ready, for the user to see why.
-void print_diagnostics(Client& client, std::ostream& out, const std::vector<const Entry*>& entries) {
+void print_conditions(std::ostream& out, const json& obj, const std::string& indent) {
+  std::string conds = format_conditions(obj);
+  if (conds.empty()) return;
+  out << indent << "conditions:\n";
+  size_t start = 0;
+  while (start <= conds.size()) {
+    size_t nl = conds.find('\n', start);
+    out << indent << "  " << conds.substr(start, nl == std::string::npos ? std::string::npos : nl - start) << '\n';
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+}
+
+// The pods a workload controls (through its newest ReplicaSet for a Deployment): the unready ones,
+// a few, deduplicated by reason, with their recent events. Returns the short blocking hint
+// ("2 pods PodScheduled=False Unschedulable"), empty when nothing blocks.
+std::string print_pods(Client& client, std::ostream& out, const json& obj,
+                       std::chrono::system_clock::time_point now) {
+  auto owned = pods_of(client, obj);
+  if (!owned) {
+    out << "  pods: unavailable: " << owned.error().message << '\n';
+    return {};
+  }
+  std::string owner;
+  if (detail::str_at(obj, {"kind"}) == "Deployment") {
+    if (owned->replicaset.is_null()) {
+      out << "  pods: none (no ReplicaSet yet)\n";
+      return {};
+    }
+    owner = "ReplicaSet/" + detail::str_at(owned->replicaset, {"metadata", "name"});
+    // A ReplicaSet that cannot create its pods (quota, missing service account) says so in its
+    // ReplicaFailure condition and FailedCreate events.
+    bool header = false;
+    auto rs_header = [&] {
+      if (!header) out << "  " << owner << ":\n";
+      header = true;
+    };
+    if (!format_conditions(owned->replicaset).empty()) {
+      rs_header();
+      print_conditions(out, owned->replicaset, "    ");
+    }
+    if (auto events = client.events_for(owned->replicaset)) {
+      std::vector<std::string> warnings;
+      for (const auto& ev : *events) {
+        if (detail::str_at(ev, {"type"}) == "Warning") warnings.push_back(detail::format_event(ev, now));
+      }
+      if (!warnings.empty()) {
+        rs_header();
+        out << "    warning events:\n";
+        for (size_t i = warnings.size() > 3 ? warnings.size() - 3 : 0; i < warnings.size(); ++i)
+          out << "      " << warnings[i] << '\n';
+      }
+    }
+  }
+  auto groups = group_pods(owned->pods);
+  std::string of = owner.empty() ? "" : " of " + owner;
+  if (groups.total == 0) {
+    out << "  pods" << of << ": none\n";
+    return workload_hint(*owned, groups, true);
+  }
+  out << fmt::format("  pods{} ({}/{} ready):\n", of, groups.ready, groups.total);
+  std::map<std::string, std::vector<json>> events;
+  for (const auto& g : groups.groups) {
+    if (auto ev = client.events_for(g.pod)) events[g.first.name] = std::move(*ev);
+    else spdlog::debug("wait: events of pod {}: {}", g.first.name, ev.error().message);
+  }
+  for (const auto& line : format_pod_groups(groups, events, now)) out << "    " << line << '\n';
+  return workload_hint(*owned, groups, true);
+}
+
+// Conditions and recent events of objects that are not ready, and of the pods they control, for the user
+// to see why. Returns, by entry, the short reason their pods are blocked (when they are).
+std::map<const Entry*, std::string> print_diagnostics(Client& client, std::ostream& out,
+                                                      const std::vector<const Entry*>& entries) {
   auto now = std::chrono::system_clock::now();
+  std::map<const Entry*, std::string> hints;
   for (const Entry* e : entries) {
     out << e->what << ": " << e->state.reason << '\n';
     if (e->object.is_null()) continue;
-    std::string conds = format_conditions(e->object);
-    if (!conds.empty()) {
-      out << "  conditions:\n";
-      size_t start = 0;
-      while (start <= conds.size()) {
-        size_t nl = conds.find('\n', start);
-        out << "    " << conds.substr(start, nl == std::string::npos ? std::string::npos : nl - start)
-            << '\n';
-        if (nl == std::string::npos) break;
-        start = nl + 1;
-      }
+    print_conditions(out, e->object, "  ");
+    if (detail::str_at(e->object, {"kind"}) == "Pod" && detail::str_at(e->object, {"apiVersion"}) == "v1") {
+      if (auto d = diagnose_pod(e->object)) out << "  pod: " << d->summary << '\n';
     }
     auto events = client.events_for(e->object);
     if (!events) {
       out << "  events: unavailable: " << events.error().message << '\n';
-      continue;
-    }
-    if (events->empty()) {
+    } else if (events->empty()) {
       out << "  events: none\n";
-      continue;
+    } else {
+      out << "  recent events:\n";
+      size_t first = events->size() > 10 ? events->size() - 10 : 0;
+      for (size_t i = first; i < events->size(); ++i)
+        out << "    " << detail::format_event((*events)[i], now) << '\n';
     }
-    out << "  recent events:\n";
-    size_t first = events->size() > 10 ? events->size() - 10 : 0;
-    for (size_t i = first; i < events->size(); ++i)
-      out << "    " << detail::format_event((*events)[i], now) << '\n';
+    if (has_pods(e->object)) {
+      std::string hint = print_pods(client, out, e->object, now);
+      if (!hint.empty()) hints[e] = std::move(hint);
+    }
   }
   out.flush();
+  return hints;
 }
 
 }  // namespace
@@ -497,7 +616,7 @@ Status wait_ready(Client& client, const std::vector<WaitTarget>& targets, const 
   spdlog::debug("wait: {} objects in {} watch groups", sh.entries.size(), groups.size());
 
   std::vector<std::thread> threads;
-  threads.reserve(groups.size());
+  threads.reserve(groups.size() + 1);
   for (const auto& g : groups) {
     threads.emplace_back([&client, &sh, &g, deadline] {
       try {
@@ -509,6 +628,19 @@ Status wait_ready(Client& client, const std::vector<WaitTarget>& targets, const 
             set_state(sh, sh.entries[i], {Readiness::in_progress, std::string("watch failed: ") + ex.what()});
         }
         sh.cv.notify_all();
+      }
+    });
+  }
+  bool any_workload = std::any_of(sh.entries.begin(), sh.entries.end(), [](const Entry& e) {
+    json probe = {{"apiVersion", e.target.api_version}, {"kind", e.target.kind}};
+    return has_pods(probe);
+  });
+  if (any_workload) {
+    threads.emplace_back([&client, &sh] {
+      try {
+        diagnose_pods(client, sh);
+      } catch (const std::exception& ex) {
+        spdlog::debug("wait: looking at pods failed: {}", ex.what());
       }
     });
   }
@@ -558,9 +690,12 @@ Status wait_ready(Client& client, const std::vector<WaitTarget>& targets, const 
       out.flush();
       return {};
     case Outcome::failed: {
-      print_diagnostics(client, out, failed);
+      auto hints = print_diagnostics(client, out, failed);
       std::string msg;
-      for (const Entry* e : failed) msg += (msg.empty() ? "" : "; ") + e->what + ": " + e->state.reason;
+      for (const Entry* e : failed) {
+        msg += (msg.empty() ? "" : "; ") + e->what + ": " + e->state.reason;
+        if (auto it = hints.find(e); it != hints.end()) msg += " (" + it->second + ")";
+      }
       return Error(msg, ExitCode::failure);
     }
     case Outcome::interrupted:
@@ -570,11 +705,15 @@ Status wait_ready(Client& client, const std::vector<WaitTarget>& targets, const 
     case Outcome::timeout:
       break;
   }
-  print_diagnostics(client, out, unready);
+  auto hints = print_diagnostics(client, out, unready);
   std::vector<std::pair<std::string, ReadyState>> list;
-  for (const Entry* e : unready) list.emplace_back(e->what, e->state);
+  for (const Entry* e : unready) {
+    ReadyState st = e->state;
+    if (auto it = hints.find(e); it != hints.end()) st.reason += " (" + it->second + ")";
+    list.emplace_back(e->what, st);
+  }
   return Error(detail::timeout_message(opts.timeout, list), ExitCode::timeout,
-               "the conditions and events printed above show what the objects are waiting for");
+               "the conditions, events and pods printed above show what the objects are waiting for");
 }
 
 }  // namespace kurator::kube
