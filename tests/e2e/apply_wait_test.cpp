@@ -134,6 +134,15 @@ spec:
   CHECK(secs < 40);
   CHECK(r.err.find("error: timed out after 8s waiting for Deployment/default/stuck") != std::string::npos);
   CHECK(r.err.find("0/2") != std::string::npos);  // the unready reason: replicas ready
+  // And why: the owner chain Deployment -> ReplicaSet -> Pods gives the pods' PodScheduled condition and
+  // the scheduler's FailedScheduling event.
+  CHECK(r.err.find("pods of ReplicaSet/stuck-") != std::string::npos);
+  CHECK(r.err.find("PodScheduled=False Unschedulable") != std::string::npos);
+  CHECK(r.err.find("FailedScheduling") != std::string::npos);
+  CHECK(r.err.find("didn't match Pod's node affinity/selector") != std::string::npos);
+  CHECK(r.err.find("1 more pod: same reason") != std::string::npos);  // two pods, one reason: shown once
+  // The one-line error says it too.
+  CHECK(r.err.find("(2 pods PodScheduled=False Unschedulable)") != std::string::npos);
   auto c = client_for(fleet.host().kubeconfig);
   CHECK(c.remove("apps/v1", "Deployment", "default", "stuck").ok());
 }
