@@ -1,0 +1,282 @@
+// Karmada mode: the objects and their policies go to the Karmada apiserver; Karmada's controllers
+// propagate them; readiness (and removal) is read back from each member through a client built from
+// its Cluster object.
+#include <kurator/fleet/karmada.hpp>
+#include <kurator/util/cancel.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "internal.hpp"
+
+namespace kurator::fleet::detail {
+namespace {
+
+constexpr const char* kWorkApi = "work.karmada.io/v1alpha2";
+
+std::string str_at(const json& j, const char* pointer) {
+  auto p = json::json_pointer(pointer);
+  return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
+}
+
+bool is_namespace(const json& o) {
+  return o.value("kind", "") == "Namespace" && o.value("apiVersion", "") == "v1";
+}
+
+// Karmada's binding name for an object (names.GenerateBindingName): lower-case "<name>-<kind>", ':' -> '.'.
+std::string binding_name(const json& o) {
+  std::string n = str_at(o, "/metadata/name") + "-" + o.value("kind", "");
+  for (auto& c : n) c = c == ':' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return n;
+}
+
+class KarmadaFleet : public Fleet {
+ public:
+  KarmadaFleet(kubeconfig::RestConfig karmada, std::vector<Member> members)
+      : m_karmada(std::move(karmada)), m_members(std::move(members)) {
+    for (const auto& m : m_members) m_clients.push_back(std::make_unique<kube::Client>(m.config));
+  }
+
+  Mode mode() const override { return Mode::karmada; }
+  const std::vector<Member>& members() const override { return m_members; }
+  std::string control_plane() const override { return m_karmada.config().server; }
+
+  // The objects as sent to Karmada (namespaces filled in), checking every member's overrides resolve.
+  Result<std::vector<json>> templates(const Workload& w) {
+    std::vector<json> objs = w.objects;
+    KURATOR_TRY(fill_namespaces(m_karmada, objs));
+    Workload filled{w.component, objs, w.per_member};
+    for (const auto& m : m_members) {
+      auto copy = objects_for(filled, m.name);
+      if (!copy) return copy.error();
+    }
+    return objs;
+  }
+
+  Result<std::vector<json>> everything(const Workload& w, std::vector<json>* templates_out = nullptr) {
+    auto objs = templates(w);
+    if (!objs) return objs.error();
+    Workload filled{w.component, *objs, w.per_member};
+    std::vector<json> all = *objs;
+    for (auto& p : karmada_policies(filled, names())) all.push_back(std::move(p));
+    if (templates_out) *templates_out = std::move(*objs);
+    return all;
+  }
+
+  Result<std::vector<PlannedStep>> plan(const Workload& w) override {
+    auto all = everything(w);
+    if (!all) return all.error();
+    std::vector<json> ordered;
+    for (auto& level : kube::dependency_levels(std::move(*all)))
+      for (auto& o : level) ordered.push_back(std::move(o));
+    return std::vector<PlannedStep>{{"karmada", control_plane(), std::move(ordered)}};
+  }
+
+  Result<ApplyReport> apply(const Workload& w) override {
+    auto all = everything(w);
+    if (!all) return all.error();
+    auto t0 = Clock::now();
+    auto r = apply_and_report(m_karmada, "karmada", std::move(*all), std::chrono::minutes(2));
+    if (!r) return r.error();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    progress_line(
+        fmt::format("karmada: applied {} objects and policies to {} ({} changed) in {:.1f}s; "
+                    "Karmada propagates them to {}",
+                    r->objects, r->server, r->changed.size(), ms / 1000.0, fmt::join(names(), ", ")));
+    ApplyReport report;
+    report.steps.push_back(std::move(*r));
+    return report;
+  }
+
+  Status wait_ready(const Workload& w, const kube::WaitOptions& opts) override {
+    auto objs = templates(w);
+    if (!objs) return objs.error();
+    std::vector<kube::WaitTarget> targets;
+    for (const auto& o : *objs) targets.push_back(kube::WaitTarget::from(o));
+    std::vector<Status> st(m_members.size());
+    parallel_for(m_members.size(), [&](size_t i) {
+      PrefixedStream out(m_members[i].name);
+      kube::WaitOptions wo = opts;
+      wo.progress = &out;
+      wo.tty = opts.tty && m_members.size() == 1;
+      st[i] = kube::wait_ready(*m_clients[i], targets, wo);
+    });
+    auto all = combine(names(), st);
+    if (!all) {
+      // What Karmada says about the propagation: bindings not scheduled or not fully applied.
+      std::string problems = binding_problems(*objs);
+      if (!problems.empty()) {
+        Error e = all.error();
+        e.message += "; Karmada: " + problems;
+        return e;
+      }
+    }
+    return all;
+  }
+
+  Result<RemoveReport> remove(const Workload& w, std::chrono::milliseconds timeout) override {
+    std::vector<json> objs;
+    auto all = everything(w, &objs);
+    if (!all) return all.error();
+    auto deadline = Clock::now() + timeout;
+    std::vector<json> policies(all->begin() + static_cast<long>(objs.size()), all->end());
+    std::vector<json> namespaces, rest;
+    for (auto& o : objs) (is_namespace(o) ? namespaces : rest).push_back(o);
+
+    RemovedStep step{"karmada", 0, 0};
+    std::vector<std::string> errors, left;
+    // Deletes a group of templates on Karmada, then waits until they are gone there and from every member.
+    auto remove_group = [&](const std::vector<json>& group, bool on_members) {
+      std::vector<bool> present;
+      auto r = delete_objects(m_karmada, group, &present);
+      step.deleted += r.deleted;
+      step.absent += r.absent;
+      errors.insert(errors.end(), r.errors.begin(), r.errors.end());
+      std::vector<json> deleted;
+      for (size_t i = 0; i < group.size(); ++i)
+        if (present[i]) deleted.push_back(group[i]);
+      auto l = wait_gone(m_karmada, deleted, deadline);
+      for (auto& s : l) left.push_back("karmada: " + s);
+      if (!on_members || deleted.empty()) return;
+      std::vector<std::vector<std::string>> member_left(m_members.size());
+      parallel_for(m_members.size(),
+                   [&](size_t i) { member_left[i] = wait_gone(*m_clients[i], deleted, deadline); });
+      for (size_t i = 0; i < m_members.size(); ++i)
+        for (auto& s : member_left[i]) left.push_back(m_members[i].name + ": " + s);
+    };
+    // Templates in reverse dependency order (webhooks first), then the policies, then the namespaces.
+    auto levels = kube::dependency_level_indices(rest);
+    for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
+      std::vector<json> group;
+      for (size_t i : *it) group.push_back(rest[i]);
+      remove_group(group, true);
+    }
+    remove_group(policies, false);
+    remove_group(namespaces, true);
+
+    // Anything of the workload still in a member that Karmada did not manage (its template was not there).
+    std::vector<std::vector<std::string>> strays(m_members.size());
+    parallel_for(m_members.size(), [&](size_t i) {
+      for (const auto& o : objs) {
+        auto cur = m_clients[i]->get(o.value("apiVersion", ""), o.value("kind", ""),
+                                     str_at(o, "/metadata/namespace"), str_at(o, "/metadata/name"));
+        if (cur && str_at(*cur, "/metadata/deletionTimestamp").empty()) strays[i].push_back(key_of(o));
+      }
+    });
+    for (size_t i = 0; i < m_members.size(); ++i)
+      if (!strays[i].empty())
+        left.push_back(
+            fmt::format("{}: {} (not managed through Karmada: delete them there, e.g. uninstall "
+                        "without --fleet karmada)",
+                        m_members[i].name, fmt::join(strays[i], ", ")));
+    if (step.deleted > 0)
+      progress_line(
+          fmt::format("karmada: removed {} objects and policies ({} were not there); Karmada removed "
+                      "them from {}",
+                      step.deleted, step.absent, fmt::join(names(), ", ")));
+    if (!errors.empty() || !left.empty()) {
+      std::string msg = "could not remove everything:";
+      if (!errors.empty()) msg += fmt::format(" could not delete {};", fmt::join(errors, "; "));
+      if (!left.empty()) msg += fmt::format(" still there: {}", fmt::join(left, "; "));
+      return Error(msg, errors.empty() ? ExitCode::timeout : ExitCode::failure,
+                   "run the uninstall again once Karmada and the members' finalizers are done");
+    }
+    RemoveReport report;
+    report.steps.push_back(step);
+    return report;
+  }
+
+ private:
+  std::vector<std::string> names() const {
+    std::vector<std::string> n;
+    for (const auto& m : m_members) n.push_back(m.name);
+    return n;
+  }
+
+  std::string binding_problems(const std::vector<json>& objs) {
+    std::vector<std::string> out;
+    for (const auto& o : objs) {
+      if (is_namespace(o)) continue;
+      std::string ns = str_at(o, "/metadata/namespace");
+      auto rb = ns.empty() ? m_karmada.get(kWorkApi, "ClusterResourceBinding", "", binding_name(o))
+                           : m_karmada.get(kWorkApi, "ResourceBinding", ns, binding_name(o));
+      if (!rb) {
+        if (rb.error().http_status == 404)
+          out.push_back(key_of(o) + ": no binding yet (no policy matched it?)");
+        continue;
+      }
+      if (!rb->contains("/status/conditions"_json_pointer)) continue;
+      for (const auto& c : (*rb)["status"]["conditions"]) {
+        if (c.value("status", "") == "True") continue;
+        out.push_back(key_of(o) + ": " + c.value("type", "") + "=" + c.value("status", "") + " " +
+                      c.value("reason", "") + ": " + c.value("message", ""));
+      }
+      if (out.size() >= 5) break;
+    }
+    return fmt::format("{}", fmt::join(out, "; "));
+  }
+
+  kube::Client m_karmada;
+  std::vector<Member> m_members;
+  std::vector<std::unique_ptr<kube::Client>> m_clients;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Fleet>> open_karmada(const Selection& sel) {
+  auto cfg = karmada::load_karmada_config(sel.karmada_kubeconfig);
+  if (!cfg) return cfg.error();
+  if (auto why = probe(*cfg, sel.connect_timeout); !why.empty())
+    return Error("Karmada (" + sel.karmada_kubeconfig.string() + "): " + why, ExitCode::failure,
+                 "is Karmada running? `kurator get clusters` shows a local Karmada's health");
+  kube::Client karmada(*cfg);
+  auto joined = karmada::list_members(karmada);
+  if (!joined) return joined.error();
+  std::vector<std::string> known;
+  for (const auto& m : *joined) known.push_back(m.name);
+  std::vector<std::string> chosen;
+  if (sel.clusters.empty()) {
+    chosen = known;
+    if (chosen.empty())
+      return Error("no member clusters are joined to Karmada at " + cfg->server, ExitCode::failure,
+                   "join one with `kurator join karmada NAME --cluster-kubeconfig FILE`");
+  } else {
+    for (const auto& c : sel.clusters) {
+      if (std::find(known.begin(), known.end(), c) == known.end())
+        return Error(
+            fmt::format("--clusters: \"{}\" is not a member cluster of Karmada at {}; joined: {}", c,
+                        cfg->server,
+                        known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))),
+            ExitCode::failure,
+            "name joined members (`kurator get clusters`), or join it with `kurator join karmada " + c +
+                " --cluster-kubeconfig FILE`");
+      if (std::find(chosen.begin(), chosen.end(), c) == chosen.end()) chosen.push_back(c);
+    }
+  }
+  std::vector<Member> members(chosen.size());
+  std::vector<Status> st(chosen.size());
+  parallel_for(chosen.size(), [&](size_t i) {
+    members[i].name = chosen[i];
+    auto mc = karmada::member_config(karmada, chosen[i]);
+    if (!mc) {
+      st[i] = mc.error();
+      return;
+    }
+    members[i].config = std::move(*mc);
+    if (auto why = probe(members[i].config, sel.connect_timeout); !why.empty()) {
+      if (sel.require_reachable)
+        st[i] = Error("member cluster " + chosen[i] + " is not reachable: " + why, ExitCode::failure,
+                      "check the member (kurator get clusters) or leave it out with --clusters");
+      else
+        members[i].problem = why;
+    }
+  });
+  for (auto& s : st)
+    if (!s) return s.error();
+  return std::unique_ptr<Fleet>(std::make_unique<KarmadaFleet>(std::move(*cfg), std::move(members)));
+}
+
+}  // namespace kurator::fleet::detail
