@@ -19,6 +19,9 @@ mirror=${KURATOR_MIRROR_DIR:-$HOME/.cache/kurator/mirror}
 work=${KURATOR_BUILD_DIR:-$HOME/.cache/kurator/build}
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 mkdir -p "$cache" "$mirror" "$work"
+# One build at a time (a CI run and a developer's run share the cache): the second waits.
+exec 9>"$work/.lock"
+flock -n 9 || { echo "[build-test-binaries] another build is running; waiting for it" >&2; flock 9; }
 
 log() { printf '[build-test-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # Runs a build step with its output in a log, shown only when it fails.
