@@ -182,7 +182,7 @@ spec: {paused: true}
   CHECK((*cluster)["metadata"]["managedFields"][0]["manager"] == "kurator");
 }
 
-TEST_CASE("e2e auth: client certificate, token, tokenFile and exec plugin all work; RBAC denies", "[e2e][auth]") {
+TEST_CASE("e2e auth: client certificate, token, tokenFile and exec plugin all work, RBAC denies", "[e2e][auth]") {
   if (!ready_to_run()) return;
   auto& fleet = test::Fleet::get();
   const auto& host = fleet.host();

@@ -292,7 +292,7 @@ TEST_CASE("a crash-looping init container comes before the waiting main containe
   CHECK(d->blocking);
 }
 
-TEST_CASE("a failed Job pod gives the container's exit code; an evicted pod the kubelet's reason", "[pods]") {
+TEST_CASE("a failed Job pod gives the container's exit code, an evicted pod the kubelet's reason", "[pods]") {
   auto job = diagnose_pod(pod("migrate-7kq2p", R"json({
     "phase": "Failed",
     "conditions": [{"type": "Ready", "status": "False", "reason": "PodFailed"}],
