@@ -26,12 +26,33 @@ enum class Kind { binary, archive, chart, yaml, files };
 std::string_view to_string(Kind kind);
 std::optional<Kind> parse_kind(std::string_view text);
 
-// One member of a `kind: files` artifact.
+// One member of a `kind: files` artifact: a file (`{path, url, sha256}`), or a symbolic link
+// (`{path, link: TARGET}`), which upstream keeps in git as a blob holding the link text. A link is made,
+// never downloaded: it has no url, and its sha256 is the digest of the target text (upstream's blob
+// digest). The target is relative and stays inside the artifact folder (see link_problem); no other
+// member may lie inside a link.
 struct FileEntry {
   std::string path;    // relative path inside the artifact folder
-  std::string url;     // upstream URL
-  std::string sha256;  // lower-case hex; empty: unknown
+  std::string url;     // upstream URL (empty for a link)
+  std::string sha256;  // lower-case hex; empty: unknown; for a link: sha256 of `link`
+  std::string link;    // non-empty: a symlink to this relative target
+  bool is_link() const { return !link.empty(); }
 };
+
+// Why a link at `path` (relative to the artifact folder) pointing to `target` is refused, or nullopt:
+// the target must be relative, with '..' only at its start and no more of them than the link's folder
+// is deep, must not point at the link itself or a folder holding it, and holds no control characters.
+// e.g. "points outside the artifact folder: '../../etc'".
+std::optional<std::string> link_problem(std::string_view path, std::string_view target);
+
+// The first refused member of a `kind: files` list: a path that is absolute or has '..', a duplicate, a
+// bad link (link_problem), or a member inside a link. `field` is "path" or "link".
+struct MemberProblem {
+  size_t index = 0;
+  std::string field;
+  std::string why;
+};
+std::optional<MemberProblem> files_problem(const std::vector<FileEntry>& files);
 
 struct Artifact {
   std::string name;
@@ -214,7 +235,7 @@ struct Fetched {
   Artifact artifact;
   stdfs::path dir;          // the artifact's cache folder
   stdfs::path path;         // binary / file / extracted path / folder of files
-  std::string sha256;       // of the downloaded file (files: of the sorted file list "sha  path\n")
+  std::string sha256;       // of the downloaded file (files: of the sorted list "sha  path[ -> link]\n")
   bool downloaded = false;  // false: served from the cache with no network request
   bool verified = true;     // false: accepted with --allow-unverified
 };

@@ -2,7 +2,8 @@
 //   index.json                                   {schema, artifacts: [{name, version, os, arch, kind, url,
 //                                                  sha256, path?, files?, file}]}
 //   artifacts/<name>/<version>/<os>-<arch>/<file>       binaries, archives, charts, yaml
-//   artifacts/<name>/<version>/<os>-<arch>/files/<path> members of `kind: files` artifacts
+//   artifacts/<name>/<version>/<os>-<arch>/files/<path> members of `kind: files` artifacts; a link member
+//                                                  ({path, link} in the index) is a symlink entry
 #include <kurator/core/artifacts.hpp>
 #include <kurator/util/fs.hpp>
 #include <kurator/util/log.hpp>
@@ -60,6 +61,19 @@ Status add_data(archive* out, const std::string& data, const std::string& member
   return {};
 }
 
+Status add_symlink(archive* out, const std::string& target, const std::string& member) {
+  std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+  archive_entry_set_pathname(e.get(), member.c_str());
+  archive_entry_set_filetype(e.get(), AE_IFLNK);
+  archive_entry_set_symlink(e.get(), target.c_str());
+  archive_entry_set_perm(e.get(), 0777);
+  archive_entry_set_size(e.get(), 0);
+  archive_entry_set_mtime(e.get(), 0, 0);
+  if (archive_write_header(out, e.get()) != ARCHIVE_OK)
+    return Error("bundle: writing " + member + ": " + archive_error_string(out));
+  return {};
+}
+
 std::string member_dir(const Artifact& a) {
   return "artifacts/" + a.name + "/" + a.version + "/" + a.os + "-" + a.arch;
 }
@@ -110,8 +124,14 @@ Status create_bundle(Store& store, const std::vector<const Artifact*>& artifacts
       j["file"] = dir + "/files";
       j["files"] = json::array();
       for (const auto& fe : a.files) {
-        if (auto s = add_file(w.get(), f.dir / "files" / fe.path, dir + "/files/" + fe.path, 0644); !s)
-          return fail(s.error());
+        std::string member = dir + "/files/" + fe.path;
+        if (fe.is_link()) {
+          // A link stays a link (the cache holds it as one; see Store::verify_cache).
+          if (auto s = add_symlink(w.get(), fe.link, member); !s) return fail(s.error());
+          j["files"].push_back({{"path", fe.path}, {"link", fe.link}});
+          continue;
+        }
+        if (auto s = add_file(w.get(), f.dir / "files" / fe.path, member, 0644); !s) return fail(s.error());
         j["files"].push_back({{"path", fe.path}, {"url", fe.url}, {"sha256", fe.sha256}});
       }
     } else {
@@ -176,9 +196,18 @@ Result<std::vector<Fetched>> import_bundle(Store& store, const stdfs::path& bund
       a.path = j.value("path", "");
       a.sha256 = j.value("sha256", "");
       if (j.contains("files"))
-        for (const auto& f : j["files"])
-          a.files.push_back(
-              {f.at("path").get<std::string>(), f.value("url", ""), f.at("sha256").get<std::string>()});
+        for (const auto& f : j["files"]) {
+          FileEntry fe;
+          fe.path = f.at("path").get<std::string>();
+          fe.link = f.value("link", "");
+          if (fe.is_link()) {
+            fe.sha256 = sha256_hex(fe.link);
+          } else {
+            fe.url = f.value("url", "");
+            fe.sha256 = f.at("sha256").get<std::string>();
+          }
+          a.files.push_back(std::move(fe));
+        }
     } catch (const std::exception& e) {
       return Error(where + ": malformed: " + e.what());
     }
@@ -189,17 +218,37 @@ Result<std::vector<Fetched>> import_bundle(Store& store, const stdfs::path& bund
       if (x->version == a.version && x->os == a.os && x->arch == a.arch) c = x;
     stdfs::path src = root / member;
     if (a.kind == Kind::files) {
+      if (auto bad = files_problem(a.files)) {
+        const FileEntry& fe = a.files[bad->index];
+        return Error(where + ".files[" + std::to_string(bad->index) + "]." + bad->field + ": " +
+                     (bad->field == "link" ? fe.path + ": " : "") + bad->why);
+      }
       for (const auto& fe : a.files) {
         if (!safe_member(fe.path)) return Error(where + ": bad file path '" + fe.path + "'");
+        const FileEntry* cf = nullptr;
+        if (c)
+          for (const auto& x : c->files)
+            if (x.path == fe.path) cf = &x;
+        std::error_code lec;
+        bool is_link = stdfs::is_symlink(stdfs::symlink_status(src / fe.path, lec));
+        if (fe.is_link()) {
+          // Kept as a link in the bundle, pointing where the index says (and the catalog, when it knows it).
+          auto target = stdfs::read_symlink(src / fe.path, lec);
+          if (!is_link || lec || target.string() != fe.link)
+            return Error(where + ": " + fe.path + " is not a link to " + fe.link + " in the bundle");
+          if (cf && cf->link != fe.link)
+            return Error(where + ": " + fe.path + ": a link to " + fe.link + ", but the catalog has " +
+                         (cf->is_link() ? "a link to " + cf->link : std::string("a file")));
+          continue;
+        }
+        if (is_link) return Error(where + ": " + fe.path + " is a link in the bundle, the index says a file");
         auto got = sha256_file(src / fe.path);
         if (!got) return Error(where + ": " + fe.path + " is missing from the bundle");
         if (*got != fe.sha256)
           return Error(where + ": " + fe.path + ": sha256 mismatch: index says " + fe.sha256 + ", file has " +
                        *got);
-        const FileEntry* cf = nullptr;
-        if (c)
-          for (const auto& x : c->files)
-            if (x.path == fe.path) cf = &x;
+        if (cf && cf->is_link())
+          return Error(where + ": " + fe.path + ": a file, but the catalog has a link to " + cf->link);
         if (cf && !cf->sha256.empty() && cf->sha256 != *got)
           return Error(where + ": " + fe.path + ": sha256 " + *got + " differs from the catalog's " +
                        cf->sha256);

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace kurator::artifacts {
@@ -46,6 +47,42 @@ bool valid_rel_path(const std::string& p) {
   return true;
 }
 
+// "a//b/./c/" -> {"a", "b", "c"}
+std::vector<std::string_view> components(std::string_view p) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t slash = p.find('/', start);
+    size_t len = slash == std::string_view::npos ? std::string_view::npos : slash - start;
+    std::string_view part = p.substr(start, len);
+    if (!part.empty() && part != ".") out.push_back(part);
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string_view>& parts, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n && i < parts.size(); ++i) (out += i ? "/" : "") += parts[i];
+  return out;
+}
+
+// Quoted for a message: control characters escaped, so the message stays one line.
+std::string shown(std::string_view s) {
+  std::string out = "'";
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "'";
+}
+
 // Parses a digest field: 64 hex digits (an optional "sha256:" prefix is dropped) or "unknown" (-> "").
 Result<std::string> parse_digest(const std::string& text, const std::string& source,
                                  const std::string& where) {
@@ -60,7 +97,7 @@ Result<std::string> parse_digest(const std::string& text, const std::string& sou
 
 const std::set<std::string> kArtifactFields = {"name", "version", "os",   "arch", "kind",
                                                "url",  "sha256",  "path", "files"};
-const std::set<std::string> kFileFields = {"path", "url", "sha256"};
+const std::set<std::string> kFileFields = {"path", "url", "sha256", "link"};
 const std::set<std::string> kTopFields = {"schema", "defaults", "components", "artifacts"};
 
 struct Partial {
@@ -129,7 +166,20 @@ Result<Partial> parse_entry(const json& e, const std::string& source, const std:
       for (const auto& [k, v] : f.items())
         if (!kFileFields.count(k)) return Error(field_error(source, fw + "." + k, "unknown field"));
       FileEntry fe;
-      for (auto [key, out] : {std::pair{"path", &fe.path}, {"url", &fe.url}, {"sha256", &fe.sha256}}) {
+      auto link = string_field(f, "link", source, fw);
+      if (!link) return link.error();
+      // A file has a url and a sha256; a link has only its target (made, not downloaded).
+      std::vector<std::pair<const char*, std::string*>> fields = {{"path", &fe.path}};
+      if (*link) {
+        for (const char* key : {"url", "sha256"})
+          if (f.contains(key))
+            return Error(field_error(source, fw + "." + key,
+                                     "not allowed with link (a link is made, not downloaded; its digest "
+                                     "is that of the target text)"));
+      } else {
+        fields.insert(fields.end(), {{"url", &fe.url}, {"sha256", &fe.sha256}});
+      }
+      for (auto [key, out] : fields) {
         auto r = string_field(f, key, source, fw);
         if (!r) return r.error();
         if (!*r) return Error(field_error(source, fw + "." + key, "missing"));
@@ -138,16 +188,25 @@ Result<Partial> parse_entry(const json& e, const std::string& source, const std:
       if (!valid_rel_path(fe.path))
         return Error(
             field_error(source, fw + ".path", "must be a relative path without '..', got '" + fe.path + "'"));
-      if (!seen.insert(fe.path).second)
+      if (!seen.insert(joined(components(fe.path), std::string::npos)).second)
         return Error(field_error(source, fw + ".path", "duplicate path " + fe.path));
-      if (!valid_url(fe.url))
-        return Error(field_error(source, fw + ".url",
-                                 "must start with https://, http:// or file://, got '" + fe.url + "'"));
-      auto d = parse_digest(fe.sha256, source, fw + ".sha256");
-      if (!d) return d.error();
-      fe.sha256 = *d;
+      if (*link) {
+        fe.link = **link;
+        if (auto why = link_problem(fe.path, fe.link)) return Error(field_error(source, fw + ".link", *why));
+        fe.sha256 = sha256_hex(fe.link);
+      } else {
+        if (!valid_url(fe.url))
+          return Error(field_error(source, fw + ".url",
+                                   "must start with https://, http:// or file://, got '" + fe.url + "'"));
+        auto d = parse_digest(fe.sha256, source, fw + ".sha256");
+        if (!d) return d.error();
+        fe.sha256 = *d;
+      }
       files.push_back(std::move(fe));
     }
+    if (auto bad = files_problem(files))
+      return Error(field_error(source, where + ".files[" + std::to_string(bad->index) + "]." + bad->field,
+                               bad->why));
     p.files = std::move(files);
   }
   return p;
@@ -172,6 +231,61 @@ std::string toggle_v(const std::string& v) {
 }
 
 }  // namespace
+
+std::optional<std::string> link_problem(std::string_view path, std::string_view target) {
+  if (target.empty()) return std::string("must not be empty");
+  for (unsigned char c : target)
+    if (c < 0x20 || c == 0x7f) return "must not hold control characters, got " + shown(target);
+  if (target.front() == '/')
+    return "must be a relative path inside the artifact folder, got the absolute " + shown(target);
+  auto here = components(path);
+  for (auto part : here)
+    if (part == "..") return "the link's path must not hold '..', got " + shown(path);
+  if (here.empty()) return "the link's path is empty";
+  here.pop_back();  // the folder holding the link
+  size_t up = 0;
+  std::vector<std::string_view> down;
+  for (auto part : components(target)) {
+    if (part != "..") {
+      down.push_back(part);
+    } else if (!down.empty()) {
+      return "may have '..' only at its start, got " + shown(target);
+    } else {
+      ++up;
+    }
+  }
+  if (up > here.size()) return "points outside the artifact folder: " + shown(target);
+  std::vector<std::string_view> resolved(here.begin(), here.end() - static_cast<std::ptrdiff_t>(up));
+  resolved.insert(resolved.end(), down.begin(), down.end());
+  auto self = components(path);
+  if (resolved.size() <= self.size() && std::equal(resolved.begin(), resolved.end(), self.begin()))
+    return "points at the link itself or a folder holding it: " + shown(target);
+  return std::nullopt;
+}
+
+std::optional<MemberProblem> files_problem(const std::vector<FileEntry>& files) {
+  std::set<std::string> paths, links;
+  for (const auto& f : files)
+    if (f.is_link()) links.insert(joined(components(f.path), std::string::npos));
+  for (size_t i = 0; i < files.size(); ++i) {
+    const FileEntry& f = files[i];
+    bool control = std::any_of(f.path.begin(), f.path.end(),
+                               [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+    if (control || !valid_rel_path(f.path) || components(f.path).empty())
+      return MemberProblem{i, "path", "must be a relative path without '..', got " + shown(f.path)};
+    auto parts = components(f.path);
+    if (!paths.insert(joined(parts, parts.size())).second)
+      return MemberProblem{i, "path", "duplicate path " + shown(f.path)};
+    for (size_t n = 1; n < parts.size(); ++n)
+      if (links.count(joined(parts, n)))
+        return MemberProblem{i, "path",
+                             shown(f.path) + " lies inside the link " + joined(parts, n) +
+                                 " (a link's contents are its target's)"};
+    if (f.is_link())
+      if (auto why = link_problem(f.path, f.link)) return MemberProblem{i, "link", *why};
+  }
+  return std::nullopt;
+}
 
 std::string_view to_string(Kind kind) {
   switch (kind) {

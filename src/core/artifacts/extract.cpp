@@ -39,6 +39,8 @@ std::optional<std::string> safe_relative(const std::string& raw) {
 }
 
 // A symlink at `entry` (relative, normalised) pointing to `target`: true when it stays inside the root.
+// '..' counts only at the start of the target: after a component that may itself be a link ("a/.." with
+// a -> .), the lexical answer is not where the link really points, so such targets are refused.
 bool link_stays_inside(const std::string& entry, const std::string& target) {
   if (target.empty() || target.front() == '/') return false;
   std::vector<std::string> stack;
@@ -53,14 +55,16 @@ bool link_stays_inside(const std::string& entry, const std::string& target) {
   }
   stack = entry_parts;
   start = 0;
+  bool descended = false;
   while (start <= target.size()) {
     auto slash = target.find('/', start);
     std::string part = target.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part == "..") {
-      if (stack.empty()) return false;
+      if (stack.empty() || descended) return false;
       stack.pop_back();
     } else if (!part.empty() && part != ".") {
       stack.push_back(part);
+      descended = true;
     }
     if (slash == std::string::npos) break;
     start = slash + 1;

@@ -2,7 +2,7 @@
 //   artifact.json   what is there and its sha256 (written last: its presence means complete)
 //   <file>          the download as upstream published it (binary, archive, chart, yaml)
 //   x/              an archive's extracted contents
-//   files/          the members of a `kind: files` artifact
+//   files/          the members of a `kind: files` artifact (link members as symlinks)
 //   .lock           flock'ed while fetching, so two processes download once
 #include <kurator/core/artifacts.hpp>
 #include <kurator/util/cancel.hpp>
@@ -61,10 +61,12 @@ class FileLock {
   int m_fd = -1;
 };
 
-// The digest recorded for a `kind: files` artifact: over the sorted "sha256  path" lines.
+// The digest recorded for a `kind: files` artifact: over the sorted "sha256  path" lines (a link's line
+// ends with " -> target").
 std::string files_digest(const std::vector<FileEntry>& files) {
   std::vector<std::string> lines;
-  for (const auto& f : files) lines.push_back(f.sha256 + "  " + f.path + "\n");
+  for (const auto& f : files)
+    lines.push_back(f.sha256 + "  " + f.path + (f.is_link() ? " -> " + f.link : "") + "\n");
   std::sort(lines.begin(), lines.end());
   Sha256 h;
   for (const auto& l : lines) h.update(l);
@@ -83,7 +85,8 @@ json artifact_json(const Artifact& a) {
   if (a.kind == Kind::files) {
     j["files"] = json::array();
     for (const auto& f : a.files)
-      j["files"].push_back({{"path", f.path}, {"url", f.url}, {"sha256", f.sha256}});
+      j["files"].push_back(f.is_link() ? json{{"path", f.path}, {"link", f.link}}
+                                       : json{{"path", f.path}, {"url", f.url}, {"sha256", f.sha256}});
   }
   return j;
 }
@@ -102,9 +105,18 @@ Result<Artifact> artifact_from_json(const json& j) {
     a.sha256 = j.value("sha256", "");
     a.path = j.value("path", "");
     if (j.contains("files"))
-      for (const auto& f : j["files"])
-        a.files.push_back(
-            {f.at("path").get<std::string>(), f.value("url", ""), f.at("sha256").get<std::string>()});
+      for (const auto& f : j["files"]) {
+        FileEntry fe;
+        fe.path = f.at("path").get<std::string>();
+        fe.link = f.value("link", "");
+        if (fe.is_link()) {
+          fe.sha256 = sha256_hex(fe.link);
+        } else {
+          fe.url = f.value("url", "");
+          fe.sha256 = f.at("sha256").get<std::string>();
+        }
+        a.files.push_back(std::move(fe));
+      }
     return a;
   } catch (const std::exception& e) {
     return Error(std::string("malformed: ") + e.what());
@@ -134,8 +146,54 @@ std::vector<stdfs::path> subdirs(const stdfs::path& p) {
 bool same_files(const std::vector<FileEntry>& a, const std::vector<FileEntry>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].path != b[i].path || a[i].sha256 != b[i].sha256) return false;
+    if (a[i].path != b[i].path || a[i].sha256 != b[i].sha256 || a[i].link != b[i].link) return false;
   return true;
+}
+
+// Every member of a `kind: files` artifact from wherever it came (catalog, bundle index, metadata) is
+// checked before anything is written: no path or link leaves the artifact folder.
+std::string members_problem(const Artifact& a) {
+  auto bad = files_problem(a.files);
+  if (!bad) return {};
+  // A path problem quotes the path itself; a link's path has passed the path checks.
+  std::string what = bad->field == "link" ? a.files[bad->index].path + ": link " : "member path ";
+  return what + bad->why;
+}
+
+Status check_members(const Artifact& a) {
+  std::string problem = members_problem(a);
+  if (problem.empty()) return {};
+  return Error(a.id() + ": " + problem, ExitCode::failure,
+               "the catalog or bundle entry of this artifact is wrong; nothing was written");
+}
+
+// Makes `dir`/`f.path` a symlink to `f.link` (checked by check_members).
+Status make_link(const Artifact& a, const FileEntry& f, const stdfs::path& dir) {
+  std::error_code ec;
+  stdfs::path at = dir / f.path;
+  stdfs::create_directories(at.parent_path(), ec);
+  stdfs::create_symlink(f.link, at, ec);
+  if (ec) return Error(a.id() + ": " + f.path + ": cannot make the link to " + f.link + ": " + ec.message());
+  return {};
+}
+
+// What is at `at` when the catalog says `f`: empty when it matches, else the problem.
+std::string member_problem(const FileEntry& f, const stdfs::path& at) {
+  std::error_code ec;
+  auto st = stdfs::symlink_status(at, ec);
+  if (ec || !stdfs::exists(st)) return f.path + ": missing";
+  if (f.is_link()) {
+    if (!stdfs::is_symlink(st)) return f.path + ": expected a link to " + f.link + ", found no link";
+    auto target = stdfs::read_symlink(at, ec);
+    if (ec || target.string() != f.link)
+      return f.path + ": expected a link to " + f.link + ", found a link to " + target.string();
+    return {};
+  }
+  if (stdfs::is_symlink(st)) return f.path + ": expected a file, found a link";
+  auto got = sha256_file(at);
+  if (!got) return f.path + ": missing";
+  if (*got != f.sha256) return f.path + ": sha256 mismatch: expected " + f.sha256 + ", got " + *got;
+  return {};
 }
 
 }  // namespace
@@ -218,6 +276,7 @@ Result<Fetched> Store::ensure(const std::string& name, const std::string& versio
 }
 
 Result<Fetched> Store::ensure(const Artifact& a) {
+  if (a.kind == Kind::files) KURATOR_TRY(check_members(a));
   std::string expected = a.kind == Kind::files ? "" : (!a.sha256.empty() ? a.sha256 : m_opts.sha256_override);
   if (!m_opts.sha256_override.empty() && !is_sha256(m_opts.sha256_override))
     return Error("--sha256: must be 64 hex digits, got '" + m_opts.sha256_override + "'", ExitCode::usage);
@@ -287,6 +346,14 @@ Result<Fetched> Store::fetch_locked(const Artifact& a, const std::string& expect
     size_t i = 0;
     for (auto& fe : got) {
       ++i;
+      if (fe.is_link()) {
+        fe.sha256 = sha256_hex(fe.link);
+        if (auto s = make_link(a, fe, tmp); !s) {
+          stdfs::remove_all(tmp, ec);
+          return s.error();
+        }
+        continue;
+      }
       std::string url = rewrite_url(fe.url, m_opts.rules, m_opts.mirror);
       dl.label = a.name + " [" + std::to_string(i) + "/" + std::to_string(got.size()) + "] " + fe.path;
       dl.progress = m_opts.download.progress && got.size() <= 1;
@@ -338,6 +405,7 @@ Result<Fetched> Store::fetch_locked(const Artifact& a, const std::string& expect
 }
 
 Result<Fetched> Store::install_from(const Artifact& a, const stdfs::path& source) {
+  if (a.kind == Kind::files) KURATOR_TRY(check_members(a));
   stdfs::path dir = cache_dir(a);
   std::error_code ec;
   stdfs::create_directories(dir, ec);
@@ -355,6 +423,13 @@ Result<Fetched> Store::install_from(const Artifact& a, const stdfs::path& source
     stdfs::path tmp = dir / "files.tmp";
     stdfs::remove_all(tmp, ec);
     for (const auto& fe : a.files) {
+      if (fe.is_link()) {
+        if (auto s = make_link(a, fe, tmp); !s) {
+          stdfs::remove_all(tmp, ec);
+          return s.error();
+        }
+        continue;
+      }
       auto r = download("file://" + (source / fe.path).string(), tmp / fe.path, fe.sha256, dl);
       if (!r) {
         stdfs::remove_all(tmp, ec);
@@ -409,14 +484,10 @@ Store::VerifyReport Store::verify_cache() const {
     std::string id = a.id();
     std::string sha = meta.value("sha256", "");
     if (a.kind == Kind::files) {
-      for (const auto& fe : a.files) {
-        auto got = sha256_file(dir / "files" / fe.path);
-        if (!got)
-          report.issues.push_back({id, fe.path + ": missing"});
-        else if (*got != fe.sha256)
-          report.issues.push_back(
-              {id, fe.path + ": sha256 mismatch: expected " + fe.sha256 + ", got " + *got});
-      }
+      if (auto problem = members_problem(a); !problem.empty()) report.issues.push_back({id, problem});
+      for (const auto& fe : a.files)
+        if (auto problem = member_problem(fe, dir / "files" / fe.path); !problem.empty())
+          report.issues.push_back({id, problem});
     } else {
       auto got = sha256_file(dir / a.file_name());
       if (!got)

@@ -5,6 +5,12 @@ its sha256 is the digest of that blob (the fixtures are byte-for-byte copies che
 `git hash-object`), so these are the digests upstream serves. Paths inside the artifact keep the
 fixture folder layout, so code written against the fixtures works on a fetched artifact unchanged.
 
+Upstream symlinks (git mode 120000, listed in LINKS) become link members, `{path: P, link: TARGET}`:
+kurator makes the link instead of downloading anything (in git a symlink is a blob holding the link
+text, so its digest is that of TARGET). A fixture copy may hold such a path as the link, as a file with
+the link text (a checkout without symlinks) or as the target folder copied in its place (cp -rL); all
+three give the same entry. Nothing under a link is listed: its contents are the target's.
+
 Usage: gen_fixture_catalog.py FIXTURES_DIR > fragment.yaml   (pasted into manifests/catalog.yaml)
 """
 import hashlib
@@ -70,6 +76,44 @@ BUNDLES = [
     ]),
 ]
 
+# Upstream symlinks, by bundle: {fixture path: link target}.
+LINKS = {
+    "volcano": {
+        "chart/volcano/crd/v1": "bases",
+        "chart/volcano/charts/jobflow/crd/v1": "bases",
+    },
+}
+
+
+def tree(path):
+    """{relative path: sha256} of the files under a folder, following links."""
+    out = {}
+    for dirpath, _, names in os.walk(path, followlinks=True):
+        for n in names:
+            full = os.path.join(dirpath, n)
+            out[os.path.relpath(full, path)] = sha256(full)
+    return out
+
+
+def link_target(folder, rel, known):
+    """The target of the upstream link at rel, checked against what the fixture holds there."""
+    full = os.path.join(folder, rel)
+    if os.path.islink(full):
+        target = os.readlink(full)
+        if known is not None and target != known:
+            sys.exit(f"{full}: a link to {target}, but LINKS says {known}")
+        if known is None:
+            sys.stderr.write(f"{full}: a link not in LINKS (add it): {target}\n")
+        return target
+    if os.path.isdir(full):  # the target copied in place of the link
+        if tree(full) != tree(os.path.join(os.path.dirname(full), known)):
+            sys.exit(f"{full}: a folder that differs from the link target {known}")
+        return known
+    with open(full, "rb") as f:  # a file holding the link text
+        if f.read() != known.encode():
+            sys.exit(f"{full}: a file that does not hold the link text {known}")
+    return known
+
 
 def sha256(path):
     h = hashlib.sha256()
@@ -83,14 +127,25 @@ def main():
     root = sys.argv[1]
     for name, version, rules in BUNDLES:
         folder = os.path.join(root, f"{name}-{version}")
-        files = []
-        for dirpath, _, names in os.walk(folder):
-            for n in names:
+        known = LINKS.get(name, {})
+        files, links = [], {}
+        for dirpath, dirnames, names in os.walk(folder):
+            for n in list(dirnames) + names:
                 rel = os.path.relpath(os.path.join(dirpath, n), folder)
-                files.append(rel)
-        files.sort()
+                if rel in known or os.path.islink(os.path.join(dirpath, n)):
+                    links[rel] = link_target(folder, rel, known.get(rel))
+                elif n in names:
+                    files.append(rel)
+            dirnames[:] = [d for d in dirnames if os.path.relpath(os.path.join(dirpath, d), folder) not in links]
+        for rel in known:
+            if rel not in links:
+                sys.exit(f"{folder}: {rel} (an upstream link) is missing")
+        files = sorted(files + list(links))
         out = []
         for rel in files:
+            if rel in links:
+                out.append((rel, None, links[rel]))
+                continue
             for fprefix, repo, tag, uprefix in rules:
                 if rel == fprefix or (fprefix.endswith("/") and rel.startswith(fprefix)):
                     upath = uprefix + rel[len(fprefix):]
@@ -105,7 +160,10 @@ def main():
         print("    kind: files")
         print("    files:")
         for rel, url, digest in out:
-            print(f"      - {{path: {rel}, url: {url}, sha256: {digest}}}")
+            if url is None:
+                print(f"      - {{path: {rel}, link: {digest}}}")
+            else:
+                print(f"      - {{path: {rel}, url: {url}, sha256: {digest}}}")
 
 
 if __name__ == "__main__":

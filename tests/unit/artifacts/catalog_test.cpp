@@ -33,6 +33,63 @@ void write(const stdfs::path& p, const std::string& text) {
   stdfs::create_directories(p.parent_path());
   std::ofstream(p) << text;
 }
+
+std::string slurp(const stdfs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// {relative path: sha256} of the files under a folder (links followed).
+std::map<std::string, std::string> tree(const stdfs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e :
+       stdfs::recursive_directory_iterator(dir, stdfs::directory_options::follow_directory_symlink))
+    if (e.is_regular_file())
+      out[stdfs::relative(e.path(), dir).string()] = kurator::test::sha256_of_file(e.path());
+  return out;
+}
+
+// Checks every `kind: files` member of the catalog against a fixture tree; returns how many were checked.
+// A link member matches the link itself, a file holding the link text (a checkout without symlinks), or
+// a folder whose contents equal the link target's (a copy that dereferenced the link): what upstream
+// says is the link; the fixture is only a copy of it.
+int check_fixture_digests(const art::Catalog& c, const stdfs::path& fixtures) {
+  int checked = 0;
+  for (const auto& a : c.artifacts()) {
+    if (a.kind != art::Kind::files) continue;
+    stdfs::path folder = fixtures / (a.name + "-" + a.version);
+    REQUIRE(stdfs::is_directory(folder));
+    for (const auto& f : a.files) {
+      INFO(folder.string() << ": " << f.path);
+      ++checked;
+      stdfs::path at = folder / f.path;
+      if (!f.is_link()) {
+        CHECK_FALSE(stdfs::is_symlink(at));
+        CHECK(kurator::test::sha256_of_file(at) == f.sha256);
+        continue;
+      }
+      CHECK(f.sha256 == art::sha256_hex(f.link));  // upstream's blob digest of a symlink
+      CHECK(f.url.empty());
+      if (stdfs::is_symlink(at)) {
+        CHECK(stdfs::read_symlink(at).string() == f.link);
+      } else if (stdfs::is_directory(at)) {
+        auto got = tree(at);
+        CHECK_FALSE(got.empty());
+        CHECK(got == tree(at.parent_path() / f.link));
+      } else {
+        CHECK(slurp(at) == f.link);
+      }
+    }
+  }
+  return checked;
+}
+
+int run(const std::string& command) {
+  INFO(command);
+  return std::system(command.c_str());
+}
 }  // namespace
 
 TEST_CASE("builtin catalog defaults match scripts/versions.env", "[unit][artifacts][catalog]") {
@@ -92,18 +149,111 @@ TEST_CASE("kind: files digests equal the upstream fixture blobs", "[unit][artifa
     return;
   }
   auto c = art::Catalog::builtin();
-  int checked = 0;
-  for (const auto& a : c.artifacts()) {
-    if (a.kind != art::Kind::files) continue;
-    stdfs::path folder = fixtures / (a.name + "-" + a.version);
-    REQUIRE(stdfs::is_directory(folder));
+  CHECK(check_fixture_digests(c, fixtures) > 400);
+
+  // The Volcano chart's two upstream symlinks are link members.
+  auto* volcano = c.find("volcano", "v1.15.1");
+  REQUIRE(volcano);
+  std::map<std::string, std::string> links;
+  for (const auto& f : volcano->files)
+    if (f.is_link()) links[f.path] = f.link;
+  CHECK(links == std::map<std::string, std::string>{{"chart/volcano/charts/jobflow/crd/v1", "bases"},
+                                                    {"chart/volcano/crd/v1", "bases"}});
+
+  // The same on copies holding the links as links (cp -a, after making each link member a real link
+  // whatever the fixtures hold there), and with the links dereferenced (cp -rL).
+  TempDir tmp;
+  auto t = tmp.path().string();
+  REQUIRE(run("cp -a '" + fixtures.string() + "' '" + t + "/links' && chmod -R u+w '" + t + "/links'") == 0);
+  for (const auto& a : c.artifacts())
     for (const auto& f : a.files) {
-      INFO(a.name << ": " << f.path);
-      CHECK(kurator::test::sha256_of_file(folder / f.path) == f.sha256);
-      ++checked;
+      if (!f.is_link()) continue;
+      stdfs::path at = tmp.path() / "links" / (a.name + "-" + a.version) / f.path;
+      if (stdfs::is_symlink(at)) continue;
+      stdfs::remove_all(at);
+      stdfs::create_symlink(f.link, at);
     }
+  REQUIRE(run("cp -rL '" + t + "/links' '" + t + "/deref'") == 0);
+  CHECK(stdfs::is_symlink(tmp.path() / "links/volcano-v1.15.1/chart/volcano/crd/v1"));
+  CHECK(stdfs::is_regular_file(tmp.path() /
+                               "links/volcano-v1.15.1/chart/volcano/crd/v1/batch.volcano.sh_jobs.yaml"));
+  CHECK_FALSE(stdfs::is_symlink(tmp.path() / "deref/volcano-v1.15.1/chart/volcano/crd/v1"));
+  CHECK(stdfs::is_directory(tmp.path() / "deref/volcano-v1.15.1/chart/volcano/crd/v1"));
+  {
+    INFO("fixtures with links");
+    CHECK(check_fixture_digests(c, tmp.path() / "links") > 400);
   }
-  CHECK(checked > 400);
+  {
+    INFO("fixtures with links dereferenced");
+    CHECK(check_fixture_digests(c, tmp.path() / "deref") > 400);
+  }
+  // The generator of the catalog entries gives the same entries from each.
+  std::string gen = std::string(KURATOR_SOURCE_DIR) + "/tests/data/artifacts/gen_fixture_catalog.py";
+  REQUIRE(run("python3 '" + gen + "' '" + fixtures.string() + "' >'" + t + "/orig.yaml' 2>/dev/null") == 0);
+  for (auto variant : {"links", "deref"}) {
+    INFO(variant);
+    REQUIRE(run("python3 '" + gen + "' '" + t + "/" + variant + "' >'" + t + "/copy.yaml' 2>/dev/null") == 0);
+    std::string copy = slurp(tmp.path() / "copy.yaml");
+    CHECK(copy == slurp(tmp.path() / "orig.yaml"));
+    CHECK(copy.find("{path: chart/volcano/crd/v1, link: bases}") != std::string::npos);
+  }
+}
+
+TEST_CASE("link members of kind files: the schema and its errors", "[unit][artifacts][catalog]") {
+  auto c = art::Catalog::builtin();
+  REQUIRE(c.merge("artifacts:\n"
+                  "  - name: mychart\n    version: \"1\"\n    kind: files\n    files:\n"
+                  "      - {path: chart/crd/bases/a.yaml, url: https://example.invalid/a.yaml, sha256: " +
+                      std::string(64, 'a') +
+                      "}\n"
+                      "      - {path: chart/crd/v1, link: bases}\n"
+                      "      - {path: chart/crd/v2, link: ./bases/}\n"
+                      "      - {path: chart/templates/crds, link: ../crd/bases}\n",
+                  "user.yaml")
+              .ok());
+  auto* a = c.find("mychart", {}, kLinuxAmd64);
+  REQUIRE(a);
+  REQUIRE(a->files.size() == 4);
+  CHECK(a->files[1].link == "bases");
+  CHECK(a->files[1].url.empty());
+  CHECK(a->files[1].sha256 == art::sha256_hex("bases"));
+  CHECK(a->digest_known());
+
+  auto err = [](const std::string& files) {
+    auto c = art::Catalog::builtin();
+    auto r = c.merge("artifacts:\n  - name: x\n    version: \"1\"\n    kind: files\n    files:\n" + files,
+                     "/h/catalog.yaml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find('\n') == std::string::npos);
+    return r.error().message;
+  };
+  CHECK(err("      - {path: crd/v1, link: /etc}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].link: must be a relative path inside the artifact folder, "
+        "got the absolute '/etc'");
+  CHECK(err("      - {path: crd/v1, link: ../../etc}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].link: points outside the artifact folder: '../../etc'");
+  CHECK(err("      - {path: crd/v1, link: bases/../../../etc}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].link: may have '..' only at its start, got "
+        "'bases/../../../etc'");
+  CHECK(err("      - {path: crd/v1, link: \"a\\nb\"}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].link: must not hold control characters, got 'a\\x0ab'");
+  CHECK(err("      - {path: crd/v1, link: ..}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].link: points at the link itself or a folder holding it: "
+        "'..'");
+  CHECK(err("      - {path: crd/v1, link: \"\"}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].link: must not be empty");
+  CHECK(err("      - {path: crd/v1, link: bases, url: https://a/b}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].url: not allowed with link (a link is made, not downloaded; "
+        "its digest is that of the target text)");
+  CHECK(err("      - {path: crd/v1, link: bases, sha256: unknown}\n")
+            .find("files[0].sha256: not allowed with link") != std::string::npos);
+  CHECK(err("      - {path: crd/v1, link: bases}\n"
+            "      - {path: crd/v1/a.yaml, url: https://a/b, sha256: unknown}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[1].path: 'crd/v1/a.yaml' lies inside the link crd/v1 (a link's "
+        "contents are its target's)");
+  CHECK(err("      - {path: crd/v1, link: 5}\n") ==
+        "/h/catalog.yaml: artifacts[0].files[0].link: must be a string (quote it), got 5");
+  CHECK(err("      - {link: bases}\n") == "/h/catalog.yaml: artifacts[0].files[0].path: missing");
 }
 
 TEST_CASE("overlay in the build-test-binaries format overrides field by field",

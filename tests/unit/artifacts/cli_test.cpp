@@ -244,3 +244,49 @@ TEST_CASE("cli: mirror flag and a bundle round trip with no network", "[unit][ar
   std::error_code ec;
   stdfs::remove_all(b.path().string() + "-other", ec);
 }
+
+TEST_CASE("cli: tool fetch and tool verify of a files artifact with a link member",
+          "[unit][artifacts][cli][links]") {
+  Site s;
+  TempDir home;
+  std::string crd = "kind: CustomResourceDefinition\n";
+  stdfs::create_directories(s.root.path() / "chart/crd/bases");
+  std::ofstream(s.root.path() / "chart/crd/bases/a.yaml") << crd;
+  std::ofstream(s.catalog) << "defaults: {mychart: \"1.0\"}\n"
+                              "artifacts:\n"
+                              "  - name: mychart\n    version: \"1.0\"\n    kind: files\n    files:\n"
+                              "      - {path: crd/bases/a.yaml, url: \""
+                           << s.server->url() << "/chart/crd/bases/a.yaml\", sha256: " << art::sha256_hex(crd)
+                           << "}\n"
+                              "      - {path: crd/v1, link: bases}\n";
+  auto env = s.env(home.path());
+  auto fetch = run_kurator({"tool", "fetch", "mychart"}, env);
+  INFO(fetch.err);
+  REQUIRE(fetch.exit_code == 0);
+  auto path = run_kurator({"tool", "path", "mychart"}, env);
+  REQUIRE(path.exit_code == 0);
+  stdfs::path dir = trim(path.out);
+  CHECK(stdfs::read_symlink(dir / "crd/v1") == "bases");
+  CHECK(slurp(dir / "crd/v1/a.yaml") == crd);
+  auto verify = run_kurator({"tool", "verify"}, env);
+  INFO(verify.out << verify.err);
+  CHECK(verify.exit_code == 0);
+
+  // Flattened into a file holding the link text: verify fails and names the member.
+  stdfs::remove(dir / "crd/v1");
+  std::ofstream(dir / "crd/v1") << "bases";
+  auto broken = run_kurator({"tool", "verify"}, env);
+  CHECK(broken.exit_code == 1);
+  CHECK(broken.out.find("crd/v1: expected a link to bases, found no link") != std::string::npos);
+
+  // A hostile link in a user catalog: one error line naming the file and the entry.
+  std::ofstream(s.catalog) << "artifacts:\n"
+                              "  - name: evil\n    version: \"1.0\"\n    kind: files\n    files:\n"
+                              "      - {path: crd/v1, link: ../../../../etc}\n";
+  auto evil = run_kurator({"tool", "fetch", "evil"}, env);
+  CHECK(evil.exit_code == 1);
+  CHECK(evil.err.find("error: " + s.catalog.string() +
+                           ": artifacts[0].files[0].link: points outside the artifact folder: "
+                           "'../../../../etc'\n") != std::string::npos);
+  CHECK(s.server->count("GET ") == 1);
+}

@@ -115,6 +115,9 @@ TEST_CASE("extract refuses symlinks pointing outside", "[unit][artifacts][extrac
   CHECK(msg.find("symlink 'link' points outside") != std::string::npos);
   refused({{"link", "", Entry::symlink, "/etc/passwd"}});
   refused({{"d/", "", Entry::dir}, {"d/up", "", Entry::symlink, "../.."}});
+  // Lexically inside, but a -> . makes a/.. the folder above the root.
+  auto through = refused({{"a", "", Entry::symlink, "."}, {"b", "", Entry::symlink, "a/.."}});
+  CHECK(through.find("symlink 'b' points outside: 'a/..'") != std::string::npos);
   // A link then a write through it.
   refused({{"esc", "", Entry::symlink, "/tmp"}, {"esc/kurator-evil-through-link", "x"}});
   CHECK_FALSE(stdfs::exists("/tmp/kurator-evil-through-link"));

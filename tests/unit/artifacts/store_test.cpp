@@ -312,3 +312,173 @@ TEST_CASE("store: the mirror of scripts/build-test-binaries.sh with its catalog 
         home.path() / "cache/etcd/v3.5.21/linux-amd64/x/etcd-v3.5.21-linux-amd64/etcd");
   CHECK(mirror.server()->count("GET /get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz") == 1);
 }
+
+namespace {
+// A chart with an upstream symlink, as `kind: files`: two files served by the loopback "upstream" and
+// the link crd/v1 -> bases, which is made, not downloaded.
+struct LinkedChart {
+  Upstream up;
+  std::string chart = "apiVersion: v2\nname: mychart\nversion: 1.0.0\n";
+  std::string crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n";
+  LinkedChart() {
+    auto d = up.root.path() / "upstream.invalid" / "chart";
+    stdfs::create_directories(d / "crd" / "bases");
+    std::ofstream(d / "Chart.yaml", std::ios::binary) << chart;
+    std::ofstream(d / "crd" / "bases" / "a.yaml", std::ios::binary) << crd;
+  }
+  std::string overlay() const {
+    return "defaults: {mychart: \"1.0\"}\n"
+           "artifacts:\n"
+           "  - name: mychart\n    version: \"1.0\"\n    kind: files\n    files:\n"
+           "      - {path: chart/Chart.yaml, url: https://upstream.invalid/chart/Chart.yaml, sha256: " +
+           art::sha256_hex(chart) +
+           "}\n"
+           "      - {path: chart/crd/bases/a.yaml, url: https://upstream.invalid/chart/crd/bases/a.yaml, "
+           "sha256: " +
+           art::sha256_hex(crd) +
+           "}\n"
+           "      - {path: chart/crd/v1, link: bases}\n";
+  }
+  art::Store store(const stdfs::path& home) const {
+    auto c = art::Catalog::builtin();
+    REQUIRE(c.merge(overlay(), "chart-overlay.yaml").ok());
+    art::Options o;
+    o.home = home;
+    o.mirror = up.server->url();
+    o.download.progress = false;
+    o.download.retry.max_attempts = 1;
+    return art::Store(std::move(c), o);
+  }
+};
+
+// A bundle written by hand: index.json plus members (symlinks where `links` says).
+void write_bundle(const stdfs::path& out, const std::string& index,
+                  const std::vector<std::pair<std::string, std::string>>& links) {
+  archive* a = archive_write_new();
+  archive_write_add_filter_gzip(a);
+  archive_write_set_format_pax_restricted(a);
+  REQUIRE(archive_write_open_filename(a, out.c_str()) == ARCHIVE_OK);
+  for (const auto& [member, target] : links) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, member.c_str());
+    archive_entry_set_filetype(e, AE_IFLNK);
+    archive_entry_set_symlink(e, target.c_str());
+    archive_entry_set_perm(e, 0777);
+    archive_write_header(a, e);
+    archive_entry_free(e);
+  }
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, "index.json");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, static_cast<la_int64_t>(index.size()));
+  archive_write_header(a, e);
+  archive_write_data(a, index.data(), index.size());
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+}
+}  // namespace
+
+TEST_CASE("store: a link member of kind files is made as a symlink, and verify and bundles keep it",
+          "[unit][artifacts][cache][links]") {
+  LinkedChart lc;
+  TempDir home;
+  auto store = lc.store(home.path());
+  auto r = store.ensure("mychart");
+  REQUIRE(r.ok());
+  stdfs::path v1 = r->path / "chart/crd/v1";
+  REQUIRE(stdfs::is_symlink(v1));
+  CHECK(stdfs::read_symlink(v1) == "bases");
+  CHECK(slurp(v1 / "a.yaml") == lc.crd);  // a folder of CRDs, as helm expects
+  CHECK(slurp(r->path / "chart/Chart.yaml") == lc.chart);
+  CHECK(lc.up.server->count("GET ") == 2);  // nothing is fetched for the link
+  CHECK(lc.up.server->count("/crd/v1") == 0);
+
+  // Cached: no request; verify passes.
+  auto again = lc.store(home.path()).ensure("mychart");
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->downloaded);
+  CHECK(lc.up.server->count("GET ") == 2);
+  auto clean = store.verify_cache();
+  CHECK(clean.checked == 1);
+  CHECK(clean.issues.empty());
+
+  // A bundle keeps the link as a link, and the import makes it again.
+  TempDir b, out;
+  std::vector<const art::Artifact*> list = {store.catalog().find("mychart")};
+  REQUIRE(art::create_bundle(store, list, out.path() / "b.tar.gz").ok());
+  auto target = lc.store(b.path());
+  target.options().mirror = "http://127.0.0.1:9";  // nothing listens there
+  auto imported = art::import_bundle(target, out.path() / "b.tar.gz");
+  REQUIRE(imported.ok());
+  REQUIRE(imported->size() == 1);
+  target.options().offline = true;
+  auto offline = target.ensure("mychart");
+  REQUIRE(offline.ok());
+  CHECK(stdfs::read_symlink(offline->path / "chart/crd/v1") == "bases");
+  CHECK(slurp(offline->path / "chart/crd/v1/a.yaml") == lc.crd);
+  CHECK(target.verify_cache().issues.empty());
+
+  // The link replaced by a file holding the link text, or pointing elsewhere: verify says so.
+  stdfs::remove(v1);
+  std::ofstream(v1) << "bases";
+  auto flat = store.verify_cache();
+  REQUIRE(flat.issues.size() == 1);
+  CHECK(flat.issues[0].problem == "chart/crd/v1: expected a link to bases, found no link");
+  stdfs::remove(v1);
+  stdfs::create_symlink("../..", v1);
+  auto moved = store.verify_cache();
+  REQUIRE(moved.issues.size() == 1);
+  CHECK(moved.issues[0].problem == "chart/crd/v1: expected a link to bases, found a link to ../..");
+}
+
+TEST_CASE("store: hostile links are refused with one error line and nothing is written",
+          "[unit][artifacts][cache][links]") {
+  LinkedChart lc;
+  TempDir home;
+  auto store = lc.store(home.path());
+  art::Artifact a = *store.catalog().find("mychart");  // bypasses the catalog's own checks
+  for (auto [target, why] : {std::pair{"/etc", "must be a relative path inside the artifact folder, got the "
+                                               "absolute '/etc'"},
+                             {"../../../etc", "points outside the artifact folder: '../../../etc'"},
+                             {"bases/../../../../etc", "may have '..' only at its start, got "
+                                                       "'bases/../../../../etc'"}}) {
+    INFO(target);
+    a.files[2].link = target;
+    a.files[2].sha256 = art::sha256_hex(target);
+    auto r = store.ensure(a);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == "mychart@1.0 (any/any): chart/crd/v1: link " + std::string(why));
+    CHECK(r.error().message.find('\n') == std::string::npos);
+    CHECK_FALSE(stdfs::exists(home.path() / "cache/mychart"));
+    CHECK(lc.up.server->count("GET ") == 0);
+  }
+  // A member inside a link would be written through it.
+  a.files[2].link = "bases";
+  a.files.push_back({"chart/crd/v1/b.yaml", "https://upstream.invalid/chart/crd/bases/a.yaml",
+                     art::sha256_hex(lc.crd), ""});
+  auto inside = store.ensure(a);
+  REQUIRE_FALSE(inside.ok());
+  CHECK(inside.error().message ==
+        "mychart@1.0 (any/any): member path 'chart/crd/v1/b.yaml' lies inside the link chart/crd/v1 (a "
+        "link's contents are its target's)");
+  CHECK_FALSE(stdfs::exists(home.path() / "cache/mychart"));
+
+  // A bundle whose link stays inside the bundle but leaves its artifact folder.
+  TempDir out;
+  std::string dir = "artifacts/evil/1.0/any-any/files";
+  std::string index =
+      "{\"schema\": \"kurator.dev/bundle/v1\", \"artifacts\": [{\"name\": \"evil\", \"version\": \"1.0\", "
+      "\"os\": \"any\", \"arch\": \"any\", \"kind\": \"files\", \"url\": \"\", \"file\": \"" +
+      dir + "\", \"files\": [{\"path\": \"l\", \"link\": \"../../../../../index.json\"}]}]}";
+  write_bundle(out.path() / "evil.tar.gz", index, {{dir + "/l", "../../../../../index.json"}});
+  auto target = lc.store(home.path());
+  target.options().allow_unverified = true;
+  auto refused = art::import_bundle(target, out.path() / "evil.tar.gz");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message == (out.path() / "evil.tar.gz").string() +
+                                       ": index.json: artifacts[0].files[0].link: l: points outside the "
+                                       "artifact folder: '../../../../../index.json'");
+  CHECK_FALSE(stdfs::exists(home.path() / "cache/evil"));
+}
