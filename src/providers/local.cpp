@@ -30,6 +30,11 @@ constexpr const char* kServiceCidr = "10.96.0.0/16";
 constexpr const char* kFirstServiceIp = "10.96.0.1";
 constexpr const char* kPodCidr = "10.244.0.1/16";
 constexpr std::chrono::milliseconds kStopGrace{10000};
+// Karmada's controllers keep no local state, and karmada-controller-manager does not end on SIGTERM
+// within 10 s: a short grace before SIGKILL.
+std::chrono::milliseconds stop_grace(const std::string& component) {
+  return component.rfind("karmada-", 0) == 0 ? std::chrono::milliseconds(2000) : kStopGrace;
+}
 
 std::string now_rfc3339() {
   std::time_t t = std::time(nullptr);
@@ -162,6 +167,7 @@ class Bringup {
   std::string failed_component;  // set when a step failed because of one component
 
   Status run() {
+    if (m_spec.role == Role::karmada) return run_karmada();
     std::map<std::string, std::function<Status()>> waits = {
         {"etcd", [&] { return wait_etcd(); }},
         {"kube-apiserver", [&] { return wait_apiserver(); }},
@@ -183,11 +189,50 @@ class Bringup {
     return wait_default_service_account();
   }
 
+  // The local Karmada: the API with Karmada's controller-manager subset, the aggregated apiserver and
+  // the webhook; then the hook (Karmada-side objects); then Karmada's controllers.
+  Status run_karmada() {
+    const auto& ports = m_state.ports;
+    for (const std::string c : {"etcd", "kube-apiserver"}) {
+      KURATOR_TRY(ensure_started(c));
+      KURATOR_TRY(c == "etcd" ? wait_etcd() : wait_apiserver());
+    }
+    for (const std::string c : {"kube-controller-manager", "karmada-aggregated-apiserver", "karmada-webhook"})
+      KURATOR_TRY(ensure_started(c));
+    KURATOR_TRY(wait_healthz("kube-controller-manager", ports.controller_manager));
+    KURATOR_TRY(wait_https("karmada-aggregated-apiserver", ports.aggregated_apiserver, "/readyz"));
+    KURATOR_TRY(wait_https("karmada-webhook", ports.webhook, "/readyz/"));
+    if (m_on_api_ready) {
+      ApiReady info;
+      info.root = m_p.root;
+      info.kubeconfig = m_p.kubeconfig();
+      info.endpoint = m_state.endpoint();
+      info.ca_pem = pem_or_empty(m_p.pki() / "ca.crt");
+      info.ports = ports;
+      info.deadline = m_deadline;
+      m_progress.say("Karmada objects", "applying (CRDs, webhooks, APIService, RBAC)");
+      if (auto st = m_on_api_ready(info); !st) {
+        Error e = st.error();
+        return e.context("applying the Karmada objects");
+      }
+      m_progress.say("Karmada objects", "applied and ready");
+    }
+    for (const std::string c : {"karmada-controller-manager", "karmada-scheduler"})
+      KURATOR_TRY(ensure_started(c));
+    KURATOR_TRY(wait_http("karmada-controller-manager", ports.karmada_controller_manager, "/healthz"));
+    return wait_http("karmada-scheduler", ports.karmada_scheduler, "/healthz");
+  }
+
+  void set_hook(std::function<Status(const ApiReady&)> hook) { m_on_api_ready = std::move(hook); }
+
+  // The command line of component `c` (no secrets: only paths and flags).
+  std::vector<std::string> command(const std::string& c) const { return argv_for(c); }
+
   // Stops what this Bringup started, newest first.
   void stop_started() {
     for (auto it = m_started.rbegin(); it != m_started.rend(); ++it) {
       m_progress.say(it->first, "stopping (pid " + std::to_string(it->second) + ")");
-      process::stop_pid(it->second, kStopGrace);
+      process::stop_pid(it->second, stop_grace(it->first));
     }
     m_started.clear();
   }
@@ -199,6 +244,7 @@ class Bringup {
     auto f = [](const std::string& flag, const stdfs::path& path) { return flag + "=" + path.string(); };
     auto n = [](const std::string& flag, int port) { return flag + "=" + std::to_string(port); };
     const std::string etcd_url = "https://127.0.0.1:" + std::to_string(ports.etcd_client);
+    const bool karmada = m_spec.role == Role::karmada;
     const std::string peer_url = "http://127.0.0.1:" + std::to_string(ports.etcd_peer);
     if (c == "etcd") {
       return {m_state.binaries.etcd.string(),
@@ -219,7 +265,7 @@ class Bringup {
               "--log-level=warn"};
     }
     if (c == "kube-apiserver") {
-      return {
+      std::vector<std::string> argv = {
           m_state.binaries.kube_apiserver.string(), "--etcd-servers=" + etcd_url,
           f("--etcd-cafile", pk / "ca.crt"), f("--etcd-certfile", pk / "apiserver-etcd-client.crt"),
           f("--etcd-keyfile", pk / "apiserver-etcd-client.key"), "--bind-address=127.0.0.1",
@@ -240,6 +286,13 @@ class Bringup {
           f("--proxy-client-cert-file", pk / "front-proxy-client.crt"),
           f("--proxy-client-key-file", pk / "front-proxy-client.key"),
           "--enable-admission-plugins=NodeRestriction", "--profiling=false"};
+      if (karmada) {
+        // karmadactl init's karmada-apiserver (pkg/karmadactl/cmdinit/kubernetes/command.go).
+        argv.insert(argv.end(), {"--enable-bootstrap-token-auth=true",
+                                 "--disable-admission-plugins=StorageObjectInUseProtection,ServiceAccount",
+                                 "--runtime-config=", "--tls-min-version=VersionTLS13"});
+      }
+      return argv;
     }
     // The controller-manager and the scheduler share their client, serving and auth flags.
     auto controller = [&](const stdfs::path& binary, int port, const std::string& cert) {
@@ -257,18 +310,65 @@ class Bringup {
                                       "--profiling=false"};
     };
     if (c == "kube-controller-manager") {
-      auto argv = controller(m_state.binaries.kube_controller_manager, ports.controller_manager, "controller-manager");
-      argv.insert(argv.end(), {f("--service-account-private-key-file", pk / "sa.key"),
-                               f("--root-ca-file", pk / "ca.crt"),
-                               f("--cluster-signing-cert-file", pk / "ca.crt"),
-                               f("--cluster-signing-key-file", pk / "ca.key"),
-                               "--use-service-account-credentials=true",
-                               std::string("--service-cluster-ip-range=") + kServiceCidr,
-                               "--cluster-name=" + m_spec.name,
-                               "--controllers=*,bootstrapsigner,tokencleaner"});
+      auto argv = controller(m_state.binaries.kube_controller_manager, ports.controller_manager,
+                             "controller-manager");
+      argv.insert(argv.end(),
+                  {f("--service-account-private-key-file", pk / "sa.key"), f("--root-ca-file", pk / "ca.crt"),
+                   f("--cluster-signing-cert-file", pk / "ca.crt"),
+                   f("--cluster-signing-key-file", pk / "ca.key"), "--use-service-account-credentials=true",
+                   std::string("--service-cluster-ip-range=") + kServiceCidr, "--cluster-name=" + m_spec.name,
+                   karmada ? std::string("--controllers=namespace,garbagecollector,serviceaccount-token,"
+                                         "ttl-after-finished,bootstrapsigner,tokencleaner,csrcleaner,"
+                                         "csrsigning,clusterrole-aggregation")
+                           : std::string("--controllers=*,bootstrapsigner,tokencleaner")});
       return argv;
     }
-    if (c == "kube-scheduler") return controller(m_state.binaries.kube_scheduler, ports.scheduler, "scheduler");
+    // Karmada's components, all with the admin kubeconfig of the Karmada apiserver, as karmadactl init
+    // gives them (pkg/karmadactl/cmdinit/kubernetes/command.go); metrics off, probes on loopback.
+    const std::string kkc = f("--kubeconfig", m_p.component_kubeconfig("karmada"));
+    const auto& bins = m_state.binaries;
+    auto loopback = [](const std::string& flag, int port) {
+      return flag + "=127.0.0.1:" + std::to_string(port);
+    };
+    if (c == "karmada-aggregated-apiserver") {
+      return {bins.karmada_aggregated_apiserver.string(),
+              kkc,
+              f("--authentication-kubeconfig", m_p.component_kubeconfig("karmada")),
+              f("--authorization-kubeconfig", m_p.component_kubeconfig("karmada")),
+              "--etcd-servers=" + etcd_url,
+              f("--etcd-cafile", pk / "ca.crt"),
+              f("--etcd-certfile", pk / "apiserver-etcd-client.crt"),
+              f("--etcd-keyfile", pk / "apiserver-etcd-client.key"),
+              f("--tls-cert-file", pk / "karmada-aggregated-apiserver.crt"),
+              f("--tls-private-key-file", pk / "karmada-aggregated-apiserver.key"),
+              "--tls-min-version=VersionTLS13",
+              f("--cert-dir", m_p.root / "aggregated-apiserver"),
+              "--bind-address=127.0.0.1",
+              n("--secure-port", ports.aggregated_apiserver)};
+    }
+    if (c == "karmada-webhook") {
+      return {bins.karmada_webhook.string(),
+              kkc,
+              "--bind-address=127.0.0.1",
+              n("--secure-port", ports.webhook),
+              f("--cert-dir", m_p.webhook_certs()),
+              "--metrics-bind-address=0",
+              loopback("--health-probe-bind-address", ports.webhook_health)};
+    }
+    if (c == "karmada-controller-manager") {
+      return {bins.karmada_controller_manager.string(),
+              kkc,
+              "--leader-elect=false",
+              "--cluster-status-update-frequency=10s",
+              "--metrics-bind-address=0",
+              loopback("--health-probe-bind-address", ports.karmada_controller_manager)};
+    }
+    if (c == "karmada-scheduler") {
+      return {bins.karmada_scheduler.string(), kkc, "--leader-elect=false", "--metrics-bind-address=0",
+              loopback("--health-probe-bind-address", ports.karmada_scheduler)};
+    }
+    if (c == "kube-scheduler")
+      return controller(m_state.binaries.kube_scheduler, ports.scheduler, "scheduler");
     // kwok
     return {m_state.binaries.kwok.string(),
             f("--kubeconfig", m_p.component_kubeconfig(c)),
@@ -394,6 +494,32 @@ class Bringup {
     });
   }
 
+  // GET https://127.0.0.1:<port><path> (serving certificate verified against the CA) answers 200.
+  Status wait_https(const std::string& c, int port, const std::string& path) {
+    auto url = "https://127.0.0.1:" + std::to_string(port) + path;
+    return poll(c, c, [&](std::string& state) {
+      auto resp = http::default_client().perform(probe_request(url, false));
+      if (resp && resp->status == 200) return true;
+      state = resp ? path + " HTTP " + std::to_string(resp->status) : "waiting for " + path;
+      return false;
+    });
+  }
+
+  // A plain-HTTP health probe on loopback.
+  Status wait_http(const std::string& c, int port, const std::string& path) {
+    auto url = "http://127.0.0.1:" + std::to_string(port) + path;
+    return poll(c, c, [&](std::string& state) {
+      http::Request req;
+      req.url = url;
+      req.connect_timeout = std::chrono::seconds(2);
+      req.timeout = std::chrono::seconds(10);
+      auto resp = http::default_client().perform(req);
+      if (resp && resp->status == 200) return true;
+      state = resp ? path + " HTTP " + std::to_string(resp->status) : "waiting for " + path;
+      return false;
+    });
+  }
+
   Status wait_healthz(const std::string& c, int port) {
     auto url = "https://127.0.0.1:" + std::to_string(port) + "/healthz";
     return poll(c, c, [&](std::string& state) {
@@ -501,11 +627,15 @@ class Bringup {
   std::vector<std::pair<std::string, int>> m_started;
   std::map<std::string, int> m_running;
   std::unique_ptr<kube::Client> m_client;
+  std::function<Status(const ApiReady&)> m_on_api_ready;
 };
 
 // Writes PKI, tokens and kubeconfigs of a new cluster.
 Status write_credentials(const ClusterPaths& p, const ClusterSpec& spec, const State& state) {
-  KURATOR_TRY(pki::write_cluster_pki(p.pki(), pki::ClusterPkiOptions{.service_ip = kFirstServiceIp}));
+  const bool karmada = spec.role == Role::karmada;
+  pki::ClusterPkiOptions pki_opts{.service_ip = kFirstServiceIp};
+  if (karmada) pki_opts.extra_leaves = pki::karmada_leaves();
+  KURATOR_TRY(pki::write_cluster_pki(p.pki(), pki_opts));
   std::string admin_token = random_token();
   std::string user_token = random_token();
   // token,user,uid,"group1,group2"
@@ -528,6 +658,22 @@ Status write_credentials(const ClusterPaths& p, const ClusterSpec& spec, const S
   };
   KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kube-controller-manager"),
                                      kubeconfig_for("controller-manager", "")));
+  if (karmada) {
+    // Karmada's components act as system:admin, as karmadactl init's karmada-config does.
+    KURATOR_TRY(
+        fs::write_private_file(p.component_kubeconfig("karmada"), kubeconfig_for("karmada-admin", "")));
+    // karmada-webhook reads tls.crt/tls.key from its --cert-dir.
+    std::error_code ec;
+    stdfs::create_directories(p.webhook_certs(), ec);
+    stdfs::permissions(p.webhook_certs(), stdfs::perms::owner_all, ec);
+    KURATOR_TRY(fs::write_file_atomic(p.webhook_certs() / "tls.crt",
+                                      pem_or_empty(p.pki() / "karmada-webhook.crt"), 0644));
+    KURATOR_TRY(
+        fs::write_private_file(p.webhook_certs() / "tls.key", pem_or_empty(p.pki() / "karmada-webhook.key")));
+    KURATOR_TRY(
+        fs::write_private_file(p.component_kubeconfig("admin-token"), kubeconfig_for("", admin_token)));
+    return fs::write_private_file(p.kubeconfig(), kubeconfig_for("karmada-admin", ""));
+  }
   KURATOR_TRY(
       fs::write_private_file(p.component_kubeconfig("kube-scheduler"), kubeconfig_for("scheduler", "")));
   KURATOR_TRY(fs::write_private_file(p.component_kubeconfig("kwok"), kubeconfig_for("kwok", "")));
@@ -539,19 +685,38 @@ Status write_credentials(const ClusterPaths& p, const ClusterSpec& spec, const S
 }
 
 // Stops every process of the cluster at `p` (pid files first, then any stray naming its directory).
-void stop_all(const ClusterPaths& p) {
-  const auto& names = component_names();
+void stop_all(const ClusterPaths& p, Role role) {
+  const auto& names = component_names(role);
   for (auto it = names.rbegin(); it != names.rend(); ++it) {
     auto cs = component_status(p, *it);
     if (cs.running) {
       spdlog::info("stopping {} (pid {})", *it, *cs.pid);
-      process::stop_pid(*cs.pid, kStopGrace);
+      process::stop_pid(*cs.pid, stop_grace(*it));
     }
   }
   for (int pid : find_cluster_processes(p.root)) {
     spdlog::info("stopping stray process {} of {}", pid, p.root.filename().string());
     process::stop_pid(pid, kStopGrace);
   }
+}
+
+// Free loopback ports for every listener of a control plane of `role`.
+Result<Ports> pick_ports(Role role) {
+  auto v = pick_free_ports(role == Role::karmada ? 9 : 6);
+  if (!v) return v.error();
+  const auto& x = *v;
+  if (role == Role::cluster) return Ports{x[0], x[1], x[2], x[3], x[4], x[5]};
+  Ports ports;
+  ports.etcd_client = x[0];
+  ports.etcd_peer = x[1];
+  ports.apiserver = x[2];
+  ports.controller_manager = x[3];
+  ports.aggregated_apiserver = x[4];
+  ports.webhook = x[5];
+  ports.webhook_health = x[6];
+  ports.karmada_controller_manager = x[7];
+  ports.karmada_scheduler = x[8];
+  return ports;
 }
 
 }  // namespace
@@ -562,8 +727,27 @@ Result<ClusterStatus> Provider::status(const std::string& name) const {
   if (!stdfs::is_directory(p.root, ec))
     return Error("cluster \"" + name + "\" not found", ExitCode::failure,
                  "list clusters with: kurator get clusters");
+  return status_at(p, name);
+}
+
+bool Provider::karmada_installed() const {
+  std::error_code ec;
+  return stdfs::is_directory(karmada_paths().root, ec);
+}
+
+Result<ClusterStatus> Provider::karmada_status() const {
+  if (!karmada_installed())
+    return Error("the local Karmada is not installed (no " + karmada_paths().root.string() + ")",
+                 ExitCode::failure, "install it with: kurator install karmada --provider local");
+  return status_at(karmada_paths(), kKarmadaName);
+}
+
+Result<ClusterStatus> Provider::status_at(const ClusterPaths& p, const std::string& name) const {
+  const Role role = p.root == karmada_paths().root ? Role::karmada : Role::cluster;
   ClusterStatus st;
   st.spec.name = name;
+  st.spec.role = role;
+  if (role == Role::karmada) st.spec.nodes = 0;
   st.kubeconfig = p.kubeconfig();
   auto spec_json = read_json(p.spec());
   if (spec_json) {
@@ -578,7 +762,7 @@ Result<ClusterStatus> Provider::status(const std::string& name) const {
 
   std::vector<std::string> down;
   int running = 0;
-  for (const auto& c : component_names()) {
+  for (const auto& c : component_names(role)) {
     auto cs = component_status(p, c);
     if (cs.running)
       ++running;
@@ -618,21 +802,24 @@ Result<ClusterStatus> Provider::status(const std::string& name) const {
 Result<std::vector<ClusterStatus>> Provider::list() const {
   std::vector<ClusterStatus> out;
   std::error_code ec;
-  if (!stdfs::is_directory(clusters_dir(), ec)) return out;
   std::vector<std::string> names;
-  for (const auto& e : stdfs::directory_iterator(clusters_dir(), ec))
-    if (e.is_directory(ec)) names.push_back(e.path().filename().string());
+  if (stdfs::is_directory(clusters_dir(), ec))
+    for (const auto& e : stdfs::directory_iterator(clusters_dir(), ec))
+      if (e.is_directory(ec)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   for (const auto& n : names) {
     auto st = status(n);
     if (st) out.push_back(std::move(*st));
   }
+  if (karmada_installed())
+    if (auto st = karmada_status(); st) out.push_back(std::move(*st));
   return out;
 }
 
 Result<std::string> Provider::kubeconfig(const std::string& name) const {
   auto p = paths(name);
   std::error_code ec;
+  if (!stdfs::is_directory(p.root, ec) && name == kKarmadaName && karmada_installed()) p = karmada_paths();
   if (!stdfs::is_directory(p.root, ec))
     return Error("cluster \"" + name + "\" not found", ExitCode::failure,
                  "list clusters with: kurator get clusters");
@@ -649,14 +836,34 @@ Status Provider::remove(const std::string& name, const std::string& provider) {
   if (!stdfs::is_directory(p.root, ec))
     return Error("cluster \"" + name + "\" not found", ExitCode::failure,
                  "list clusters with: kurator get clusters");
+  return remove_at(p, name, provider);
+}
+
+Status Provider::remove_karmada() {
+  if (!karmada_installed()) return {};
+  return remove_at(karmada_paths(), kKarmadaName, "");
+}
+
+Status Provider::remove_at(const ClusterPaths& p, const std::string& name, const std::string& provider) {
+  std::error_code ec;
+  const Role role = p.root == karmada_paths().root ? Role::karmada : Role::cluster;
   if (auto spec_json = read_json(p.spec()); spec_json) {
     if (auto s = ClusterSpec::from_json(*spec_json); s && !provider.empty() && s->provider != provider)
       return Error("cluster \"" + name + "\" was made by provider " + s->provider + ", not " + provider,
                    ExitCode::usage);
   }
-  stop_all(p);
+  stop_all(p, role);
+  // Name what survived rather than removing the state of processes that still run.
+  std::string left;
+  for (int pid : find_cluster_processes(p.root)) left += (left.empty() ? "" : ", ") + std::to_string(pid);
+  if (!left.empty())
+    return Error("could not stop every process of " + name + " (pids " + left + " still run); " +
+                     p.root.string() + " was left in place",
+                 ExitCode::failure, "end them (kill PID) and run the command again");
   stdfs::remove_all(p.root, ec);
-  if (ec) return Error("removing " + p.root.string() + ": " + ec.message());
+  if (ec || stdfs::exists(p.root))
+    return Error("could not remove " + p.root.string() + (ec ? ": " + ec.message() : std::string()),
+                 ExitCode::failure, "remove it by hand; every process of " + name + " was stopped");
   return {};
 }
 
@@ -666,10 +873,11 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
   const ClusterSpec spec = *spec_r;
   Progress progress;
   const auto deadline = Clock::now() + opts.timeout;
-  auto p = paths(spec.name);
+  auto p = paths_for(spec);
+  const std::string noun = spec.role == Role::karmada ? "the local Karmada" : "cluster \"" + spec.name + "\"";
   std::error_code ec;
-  stdfs::create_directories(clusters_dir(), ec);
-  if (ec) return Error("creating " + clusters_dir().string() + ": " + ec.message());
+  stdfs::create_directories(p.root.parent_path(), ec);
+  if (ec) return Error("creating " + p.root.parent_path().string() + ": " + ec.message());
 
   CreateResult result;
   State state;
@@ -677,34 +885,33 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
   if (::mkdir(p.root.c_str(), 0700) != 0) {
     if (errno != EEXIST) return Error("creating " + p.root.string() + ": " + std::strerror(errno));
     // An existing cluster: the same spec is a no-op (or a restart of what is down); anything else is refused.
-    auto current = status(spec.name);
+    auto current = status_at(p, spec.name);
     if (!current) return current.error();
     auto diffs = spec_differences(current->spec, spec);
     if (current->phase == "Failed") {
-      spdlog::warn("cluster \"{}\" exists from a create that did not finish; removing it and starting over",
-                   spec.name);
-      KURATOR_TRY(remove(spec.name, ""));
+      spdlog::warn("{} exists from a create that did not finish; removing it and starting over", noun);
+      KURATOR_TRY(remove_at(p, spec.name, ""));
       if (::mkdir(p.root.c_str(), 0700) != 0)
         return Error("creating " + p.root.string() + ": " + std::strerror(errno));
     } else if (!diffs.empty()) {
-      std::string msg = "cluster \"" + spec.name + "\" already exists with a different spec: ";
+      std::string msg = noun + " already exists with a different spec: ";
       for (size_t i = 0; i < diffs.size(); ++i) msg += (i ? "; " : "") + diffs[i];
-      return Error(
-          msg, ExitCode::failure,
-          "delete it first (kurator delete cluster " + spec.name + " --provider local) or pick another name");
+      return Error(msg, ExitCode::failure,
+                   spec.role == Role::karmada
+                       ? std::string("uninstall it first (kurator uninstall karmada --provider local)")
+                       : "delete it first (kurator delete cluster " + spec.name +
+                             " --provider local) or pick another name");
     } else if (current->phase == "Creating") {
-      return Error("cluster \"" + spec.name + "\" is being created by another kurator process",
-                   ExitCode::failure, "wait for it, or delete the cluster");
+      return Error(noun + " is being created by another kurator process", ExitCode::failure,
+                   "wait for it, or remove it");
     } else if (current->phase == "Running") {
-      spdlog::info("cluster \"{}\" already exists with the same spec and is running; nothing to do",
-                   spec.name);
+      spdlog::info("{} already exists with the same spec and is running; nothing to do", noun);
       result.already_existed = true;
       result.status = std::move(*current);
       return result;
     } else {
       // Stopped or Degraded: start what is down, with the ports and binaries it was made with.
-      spdlog::info("cluster \"{}\" exists with the same spec but is {}; starting what is down", spec.name,
-                   current->status);
+      spdlog::info("{} exists with the same spec but is {}; starting what is down", noun, current->status);
       auto state_json = read_json(p.state());
       if (!state_json) return state_json.error();
       state = State::from_json(*state_json);
@@ -719,8 +926,10 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
       stdfs::remove_all(p.root, ec);
       return e;
     };
-    auto bins = resolve_binaries(opts.bin_dir, spec.kubernetes_version);
-    if (!bins && opts.bin_dir.empty()) {
+    auto bins = spec.role == Role::karmada
+                    ? resolve_karmada_binaries(opts.bin_dir, spec.kubernetes_version, spec.karmada_version)
+                    : resolve_binaries(opts.bin_dir, spec.kubernetes_version);
+    if (!bins && opts.bin_dir.empty() && spec.role == Role::cluster) {
       // Not built locally: through the artifact layer (its cache, else a download via the mirror).
       spdlog::info("control-plane binaries not in {}; getting them through the artifact cache",
                    default_bin_cache().string());
@@ -737,18 +946,22 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
       }
     }
     if (!bins) return fail_early(bins.error());
-    auto ports = pick_free_ports(6);
+    auto ports = pick_ports(spec.role);
     if (!ports) return fail_early(ports.error());
     state.phase = "creating";
     state.creator_pid = static_cast<int>(::getpid());
     state.binaries = *bins;
-    state.ports = Ports{(*ports)[0], (*ports)[1], (*ports)[2], (*ports)[3], (*ports)[4], (*ports)[5]};
+    state.ports = *ports;
     state.netns = current_netns();
     state.created_at = now_rfc3339();
     if (auto st = write_json(p.spec(), spec.to_json()); !st) return fail_early(st.error());
     if (auto st = write_json(p.state(), state.to_json()); !st) return fail_early(st.error());
-    progress.say("cluster " + spec.name, "creating (" + std::to_string(spec.nodes) + " nodes, Kubernetes " +
-                                             spec.kubernetes_version + ", API " + state.endpoint() + ")");
+    if (spec.role == Role::karmada)
+      progress.say("karmada", "creating (Karmada " + spec.karmada_version + " on Kubernetes " +
+                                  spec.kubernetes_version + ", API " + state.endpoint() + ")");
+    else
+      progress.say("cluster " + spec.name, "creating (" + std::to_string(spec.nodes) + " nodes, Kubernetes " +
+                                               spec.kubernetes_version + ", API " + state.endpoint() + ")");
     for (auto d : {p.logs(), p.pids(), p.kubeconfigs(), p.etcd_data(), p.root / "kwok-home"}) {
       stdfs::create_directories(d, ec);
       stdfs::permissions(d, stdfs::perms::owner_all, ec);
@@ -767,34 +980,71 @@ Result<CreateResult> Provider::create(const CreateOptions& opts) {
   }
 
   Bringup bringup(p, spec, state, deadline, progress);
+  bringup.set_hook(opts.on_api_ready);
   auto st = bringup.run();
   if (!st) {
     Error err = st.error();
     if (!bringup.failed_component.empty())
       print_log_tail(bringup.failed_component, p.log(bringup.failed_component));
-    spdlog::error("create of cluster \"{}\" failed after {:.1f}s: {}; stopping what was started", spec.name,
+    spdlog::error("create of {} failed after {:.1f}s: {}; stopping what was started", noun,
                   progress.elapsed_seconds(), err.message);
     bringup.stop_started();
     if (fresh) {
-      stop_all(p);  // strays too
+      stop_all(p, spec.role);  // strays too
       state.phase = "failed";
     } else {
       state.phase = "created";  // as it was: some components down
     }
     (void)write_json(p.state(), state.to_json());
-    if (err.hint.empty())
-      err.hint = "logs are in " + p.logs().string() + "; remove the cluster with: kurator delete cluster " +
-                 spec.name + " --provider local";
+    {
+      const std::string remove_with =
+          "remove it with: " + (spec.role == Role::karmada ? std::string("kurator uninstall karmada --provider local")
+                                                           : "kurator delete cluster " + spec.name + " --provider local");
+      err.hint = err.hint.empty() ? "logs are in " + p.logs().string() + "; " + remove_with
+                                  : err.hint + "; " + remove_with;
+    }
     return err;
   }
   state.phase = "created";
   KURATOR_TRY(write_json(p.state(), state.to_json()));
   result.elapsed = progress.elapsed();
-  auto final_status = status(spec.name);
+  auto final_status = status_at(p, spec.name);
   if (!final_status) return final_status.error();
   result.status = std::move(*final_status);
-  progress.say("cluster " + spec.name, "ready");
+  progress.say(spec.role == Role::karmada ? std::string("karmada") : "cluster " + spec.name, "ready");
   return result;
+}
+
+Result<CreatePlan> Provider::plan(const CreateOptions& opts) const {
+  auto spec_r = normalize(opts.spec);
+  if (!spec_r) return spec_r.error();
+  CreatePlan plan;
+  plan.spec = *spec_r;
+  auto p = paths_for(plan.spec);
+  plan.root = p.root;
+  plan.kubeconfig = p.kubeconfig();
+  std::error_code ec;
+  if (stdfs::is_directory(p.root, ec)) {
+    auto current = status_at(p, plan.spec.name);
+    if (current && current->phase == "Running" && spec_differences(current->spec, plan.spec).empty()) {
+      plan.already_running = true;
+      return plan;
+    }
+  }
+  auto bins =
+      plan.spec.role == Role::karmada
+          ? resolve_karmada_binaries(opts.bin_dir, plan.spec.kubernetes_version, plan.spec.karmada_version)
+          : resolve_binaries(opts.bin_dir, plan.spec.kubernetes_version);
+  if (!bins) return bins.error();
+  auto ports = pick_ports(plan.spec.role);
+  if (!ports) return ports.error();
+  State state;
+  state.binaries = *bins;
+  state.ports = *ports;
+  Progress progress;
+  Bringup b(p, plan.spec, state, Clock::now(), progress);
+  for (const auto& c : component_names(plan.spec.role)) plan.processes.push_back({c, b.command(c)});
+  return plan;
 }
 
 }  // namespace kurator::providers::local

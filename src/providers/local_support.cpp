@@ -21,9 +21,31 @@
 
 namespace kurator::providers::local {
 
+std::string to_string(Role role) {
+  return role == Role::karmada ? "karmada" : "cluster";
+}
+
+const std::vector<std::string>& component_names(Role role) {
+  static const std::vector<std::string> cluster = {"etcd", "kube-apiserver", "kube-controller-manager",
+                                                   "kube-scheduler", "kwok"};
+  static const std::vector<std::string> karmada = {"etcd",
+                                                   "kube-apiserver",
+                                                   "kube-controller-manager",
+                                                   "karmada-aggregated-apiserver",
+                                                   "karmada-webhook",
+                                                   "karmada-controller-manager",
+                                                   "karmada-scheduler"};
+  return role == Role::karmada ? karmada : cluster;
+}
+
 json ClusterSpec::to_json() const {
-  return json{
-      {"name", name}, {"provider", provider}, {"nodes", nodes}, {"kubernetesVersion", kubernetes_version}};
+  json j{{"name", name}, {"provider", provider}, {"nodes", nodes}, {"kubernetesVersion", kubernetes_version}};
+  if (role == Role::karmada) {
+    j["role"] = to_string(role);
+    j["karmadaVersion"] = karmada_version;
+    j["hostCluster"] = host_cluster;
+  }
+  return j;
 }
 
 Result<ClusterSpec> ClusterSpec::from_json(const json& j) {
@@ -34,6 +56,9 @@ Result<ClusterSpec> ClusterSpec::from_json(const json& j) {
     s.provider = j.value("provider", std::string("local"));
     s.nodes = j.value("nodes", 1);
     s.kubernetes_version = j.value("kubernetesVersion", std::string());
+    s.role = j.value("role", std::string("cluster")) == "karmada" ? Role::karmada : Role::cluster;
+    s.karmada_version = j.value("karmadaVersion", std::string());
+    s.host_cluster = j.value("hostCluster", std::string());
   } catch (const std::exception& e) {
     return Error(std::string("spec: ") + e.what());
   }
@@ -42,6 +67,20 @@ Result<ClusterSpec> ClusterSpec::from_json(const json& j) {
 
 Result<ClusterSpec> normalize(ClusterSpec spec) {
   static const std::regex name_re("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  static const std::regex release_re(R"(v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?)");
+  if (spec.role == Role::karmada) {
+    if (spec.name.empty()) spec.name = kKarmadaName;
+    if (spec.name != kKarmadaName)
+      return Error(
+          "the local Karmada is named \"" + std::string(kKarmadaName) + "\", not \"" + spec.name + "\"",
+          ExitCode::usage);
+    spec.nodes = 0;
+    if (spec.karmada_version.empty()) spec.karmada_version = std::string(versions::karmada);
+    if (spec.karmada_version[0] != 'v') spec.karmada_version = "v" + spec.karmada_version;
+    if (!std::regex_match(spec.karmada_version, release_re))
+      return Error("invalid Karmada version \"" + spec.karmada_version + "\"", ExitCode::usage,
+                   "give a release like " + std::string(versions::karmada));
+  }
   if (spec.name.empty() || spec.name.size() > 40 || !std::regex_match(spec.name, name_re))
     return Error("invalid cluster name \"" + spec.name + "\"", ExitCode::usage,
                  "use lower-case letters, digits and '-', at most 40 characters, starting and ending with a "
@@ -54,8 +93,7 @@ Result<ClusterSpec> normalize(ClusterSpec spec) {
     return Error("--nodes must be between 0 and 100, not " + std::to_string(spec.nodes), ExitCode::usage);
   if (spec.kubernetes_version.empty()) spec.kubernetes_version = std::string(versions::kubernetes);
   if (spec.kubernetes_version[0] != 'v') spec.kubernetes_version = "v" + spec.kubernetes_version;
-  static const std::regex version_re(R"(v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?)");
-  if (!std::regex_match(spec.kubernetes_version, version_re))
+  if (!std::regex_match(spec.kubernetes_version, release_re))
     return Error("invalid Kubernetes version \"" + spec.kubernetes_version + "\"", ExitCode::usage,
                  "give a release like " + std::string(versions::kubernetes));
   return spec;
@@ -69,13 +107,23 @@ std::vector<std::string> spec_differences(const ClusterSpec& existing, const Clu
   cmp("provider", existing.provider, requested.provider);
   cmp("nodes", std::to_string(existing.nodes), std::to_string(requested.nodes));
   cmp("kubernetes version", existing.kubernetes_version, requested.kubernetes_version);
+  cmp("karmada version", existing.karmada_version, requested.karmada_version);
+  cmp("host cluster", existing.host_cluster, requested.host_cluster);
   return d;
 }
 
 json Ports::to_json() const {
-  return json{{"etcdClient", etcd_client}, {"etcdPeer", etcd_peer},
-              {"apiserver", apiserver},    {"controllerManager", controller_manager},
-              {"scheduler", scheduler},    {"kwok", kwok}};
+  json j{{"etcdClient", etcd_client}, {"etcdPeer", etcd_peer},
+         {"apiserver", apiserver},    {"controllerManager", controller_manager},
+         {"scheduler", scheduler},    {"kwok", kwok}};
+  if (aggregated_apiserver) {
+    j["aggregatedApiserver"] = aggregated_apiserver;
+    j["webhook"] = webhook;
+    j["webhookHealth"] = webhook_health;
+    j["karmadaControllerManager"] = karmada_controller_manager;
+    j["karmadaScheduler"] = karmada_scheduler;
+  }
+  return j;
 }
 
 Ports Ports::from_json(const json& j) {
@@ -87,6 +135,11 @@ Ports Ports::from_json(const json& j) {
   p.controller_manager = j.value("controllerManager", 0);
   p.scheduler = j.value("scheduler", 0);
   p.kwok = j.value("kwok", 0);
+  p.aggregated_apiserver = j.value("aggregatedApiserver", 0);
+  p.webhook = j.value("webhook", 0);
+  p.webhook_health = j.value("webhookHealth", 0);
+  p.karmada_controller_manager = j.value("karmadaControllerManager", 0);
+  p.karmada_scheduler = j.value("karmadaScheduler", 0);
   return p;
 }
 
@@ -169,12 +222,19 @@ bool port_listening(int port) {
 }
 
 json Binaries::to_json() const {
-  return json{{"etcd", etcd.string()},
-              {"kube-apiserver", kube_apiserver.string()},
-              {"kube-controller-manager", kube_controller_manager.string()},
-              {"kube-scheduler", kube_scheduler.string()},
-              {"kwok", kwok.string()},
-              {"kubectl", kubectl.string()}};
+  json j{{"etcd", etcd.string()},
+         {"kube-apiserver", kube_apiserver.string()},
+         {"kube-controller-manager", kube_controller_manager.string()},
+         {"kube-scheduler", kube_scheduler.string()},
+         {"kwok", kwok.string()},
+         {"kubectl", kubectl.string()}};
+  if (!karmada_webhook.empty()) {
+    j["karmada-aggregated-apiserver"] = karmada_aggregated_apiserver.string();
+    j["karmada-webhook"] = karmada_webhook.string();
+    j["karmada-controller-manager"] = karmada_controller_manager.string();
+    j["karmada-scheduler"] = karmada_scheduler.string();
+  }
+  return j;
 }
 
 Binaries Binaries::from_json(const json& j) {
@@ -186,6 +246,10 @@ Binaries Binaries::from_json(const json& j) {
   b.kube_scheduler = j.value("kube-scheduler", std::string());
   b.kwok = j.value("kwok", std::string());
   b.kubectl = j.value("kubectl", std::string());
+  b.karmada_aggregated_apiserver = j.value("karmada-aggregated-apiserver", std::string());
+  b.karmada_webhook = j.value("karmada-webhook", std::string());
+  b.karmada_controller_manager = j.value("karmada-controller-manager", std::string());
+  b.karmada_scheduler = j.value("karmada-scheduler", std::string());
   return b;
 }
 
@@ -194,12 +258,17 @@ stdfs::path default_bin_cache() {
   return fs::user_home() / ".cache" / "kurator" / "bin";
 }
 
-Result<Binaries> resolve_binaries(const stdfs::path& bin_dir, const std::string& kubernetes_version) {
-  bool explicit_dir = !bin_dir.empty();
-  stdfs::path root = explicit_dir ? bin_dir : default_bin_cache();
+namespace {
+// Finds binaries in a --bin-dir (flat, or <component>-<version>/ below it) or the build cache
+// (<component>-<version>/), collecting what is missing.
+struct BinFinder {
+  bool explicit_dir;
+  stdfs::path root;
   std::vector<std::string> missing;
-  auto find = [&](const std::string& binary, const std::string& component, std::string_view version,
-                  bool required) -> stdfs::path {
+  explicit BinFinder(const stdfs::path& bin_dir)
+      : explicit_dir(!bin_dir.empty()), root(bin_dir.empty() ? default_bin_cache() : bin_dir) {}
+  stdfs::path operator()(const std::string& binary, const std::string& component, std::string_view version,
+                         bool required) {
     std::vector<stdfs::path> candidates;
     if (explicit_dir) candidates.push_back(root / binary);
     candidates.push_back(root / (component + "-" + std::string(version)) / binary);
@@ -207,7 +276,17 @@ Result<Binaries> resolve_binaries(const stdfs::path& bin_dir, const std::string&
       if (::access(c.c_str(), X_OK) == 0) return stdfs::absolute(c);
     if (required) missing.push_back(candidates.back().string());
     return {};
-  };
+  }
+  std::string message() const {
+    std::string msg = "control-plane binaries not found: ";
+    for (size_t i = 0; i < missing.size(); ++i) msg += (i ? ", " : "") + missing[i];
+    return msg;
+  }
+};
+}  // namespace
+
+Result<Binaries> resolve_binaries(const stdfs::path& bin_dir, const std::string& kubernetes_version) {
+  BinFinder find(bin_dir);
   Binaries b;
   b.etcd = find("etcd", "etcd", versions::etcd, true);
   b.kube_apiserver = find("kube-apiserver", "kubernetes", kubernetes_version, true);
@@ -215,14 +294,32 @@ Result<Binaries> resolve_binaries(const stdfs::path& bin_dir, const std::string&
   b.kube_scheduler = find("kube-scheduler", "kubernetes", kubernetes_version, true);
   b.kwok = find("kwok", "kwok", versions::kwok, true);
   b.kubectl = find("kubectl", "kubernetes", kubernetes_version, false);
-  if (!missing.empty()) {
-    std::string msg = "control-plane binaries not found: ";
-    for (size_t i = 0; i < missing.size(); ++i) msg += (i ? ", " : "") + missing[i];
+  if (!find.missing.empty())
     return Error(
-        msg, ExitCode::failure,
+        find.message(), ExitCode::failure,
         "build them with scripts/build-test-binaries.sh (pinned in scripts/versions.env), or pass "
         "--bin-dir DIR holding etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok");
-  }
+  return b;
+}
+
+Result<Binaries> resolve_karmada_binaries(const stdfs::path& bin_dir, const std::string& kubernetes_version,
+                                          const std::string& karmada_version) {
+  BinFinder find(bin_dir);
+  Binaries b;
+  b.etcd = find("etcd", "etcd", versions::etcd, true);
+  b.kube_apiserver = find("kube-apiserver", "kubernetes", kubernetes_version, true);
+  b.kube_controller_manager = find("kube-controller-manager", "kubernetes", kubernetes_version, true);
+  b.kubectl = find("kubectl", "kubernetes", kubernetes_version, false);
+  b.karmada_aggregated_apiserver = find("karmada-aggregated-apiserver", "karmada", karmada_version, true);
+  b.karmada_webhook = find("karmada-webhook", "karmada", karmada_version, true);
+  b.karmada_controller_manager = find("karmada-controller-manager", "karmada", karmada_version, true);
+  b.karmada_scheduler = find("karmada-scheduler", "karmada", karmada_version, true);
+  if (!find.missing.empty())
+    return Error(find.message(), ExitCode::failure,
+                 "build them with scripts/build-test-binaries.sh (pinned in scripts/versions.env; Karmada "
+                 "publishes its control plane as images only), or pass --bin-dir DIR holding etcd, "
+                 "kube-apiserver, kube-controller-manager, karmada-aggregated-apiserver, karmada-webhook, "
+                 "karmada-controller-manager and karmada-scheduler");
   return b;
 }
 
@@ -276,8 +373,15 @@ std::vector<std::string> read_cmdline(int pid) {
 bool process_belongs_to(int pid, const stdfs::path& root) {
   auto args = read_cmdline(pid);
   if (args.empty()) return false;
-  static const std::set<std::string> programs = {"etcd", "kube-apiserver", "kube-controller-manager",
-                                                 "kube-scheduler", "kwok"};
+  static const std::set<std::string> programs = {"etcd",
+                                                 "kube-apiserver",
+                                                 "kube-controller-manager",
+                                                 "kube-scheduler",
+                                                 "kwok",
+                                                 "karmada-webhook",
+                                                 "karmada-aggregated-apiserver",
+                                                 "karmada-controller-manager",
+                                                 "karmada-scheduler"};
   // The program itself, or a script run by its interpreter (argv[1] then names the script).
   auto is_component = [&](size_t i) {
     if (i >= args.size()) return false;
@@ -318,6 +422,7 @@ json ClusterStatus::to_json() const {
   }
   return json{{"name", spec.name},
               {"provider", spec.provider},
+              {"role", to_string(spec.role)},
               {"kubernetesVersion", spec.kubernetes_version},
               {"nodes", spec.nodes},
               {"phase", phase},
@@ -329,4 +434,16 @@ json ClusterStatus::to_json() const {
               {"components", comps}};
 }
 
+}  // namespace kurator::providers::local
+
+namespace kurator::providers::local {
+json CreatePlan::to_json() const {
+  json procs = json::array();
+  for (const auto& p : processes) procs.push_back(json{{"name", p.name}, {"argv", p.argv}});
+  return json{{"spec", spec.to_json()},
+              {"stateDir", root.string()},
+              {"kubeconfig", kubeconfig.string()},
+              {"alreadyRunning", already_running},
+              {"processes", procs}};
+}
 }  // namespace kurator::providers::local

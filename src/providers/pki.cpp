@@ -338,6 +338,7 @@ Status write_cluster_pki(const std::filesystem::path& dir, const ClusterPkiOptio
     r.client = true;
     leaves.push_back({"apiserver-etcd-client", r});
   }
+  for (const auto& [file, req] : opts.extra_leaves) leaves.push_back({file, req});
   for (auto& leaf : leaves) {
     leaf.req.valid_days = opts.valid_days;
     auto ck = issue(*ca, leaf.req);
@@ -363,6 +364,25 @@ Status write_cluster_pki(const std::filesystem::path& dir, const ClusterPkiOptio
   KURATOR_TRY(fs::write_private_file(dir / "sa.key", sa->private_pem));
   KURATOR_TRY(fs::write_file_atomic(dir / "sa.pub", sa->public_pem, 0644));
   return {};
+}
+
+std::vector<std::pair<std::string, CertRequest>> karmada_leaves(const std::string& namespace_) {
+  std::vector<std::pair<std::string, CertRequest>> out;
+  CertRequest admin;
+  admin.common_name = "system:admin";
+  admin.organizations = {"system:masters"};
+  admin.client = true;
+  out.emplace_back("karmada-admin", admin);
+  for (const std::string name : {"karmada-webhook", "karmada-aggregated-apiserver"}) {
+    CertRequest r;
+    r.common_name = name;
+    const std::string svc = name + "." + namespace_ + ".svc";
+    r.dns_names = {"localhost", name, name + "." + namespace_, svc, svc + ".cluster.local"};
+    r.ip_addresses = {"127.0.0.1", "::1"};
+    r.server = true;
+    out.emplace_back(name, r);
+  }
+  return out;
 }
 
 }  // namespace kurator::providers::pki

@@ -147,6 +147,7 @@ void Fleet::start_reaper() {
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   const std::string script =
       "cat >/dev/null 2>&1; b=$1; h=$2; "
+      "[ -d \"$h\"/karmada ] && KURATOR_HOME=\"$h\" \"$b\" uninstall karmada --provider local >/dev/null 2>&1; "
       "for d in \"$h\"/clusters/*/; do [ -d \"$d\" ] || continue; "
       "KURATOR_HOME=\"$h\" \"$b\" delete cluster \"$(basename \"$d\")\" --provider local >/dev/null 2>&1; "
       "done; "
@@ -231,6 +232,11 @@ void Fleet::teardown(bool shared_too) {
   Fleet* f = g_fleet;
   g_fleet = nullptr;
   std::error_code ec;
+  // The local Karmada (tests/support/fleet_karmada.hpp) first: it may sit beside the host cluster.
+  if (stdfs::exists(f->m_home / "karmada")) {
+    auto r = f->kurator({"uninstall", "karmada", "--provider", "local"});
+    std::cerr << "fleet: uninstalled the local Karmada (exit " << r.exit_code << ", " << r.seconds << "s)\n";
+  }
   for (const auto& entry : stdfs::directory_iterator(f->m_home / "clusters", ec)) {
     auto name = entry.path().filename().string();
     auto r = f->kurator({"delete", "cluster", name, "--provider", "local"});
@@ -270,6 +276,12 @@ TEST_CASE("fleet setup: create the shared e2e fleet", "[.fleet-setup]") {
 
 TEST_CASE("fleet teardown: delete every cluster of the shared e2e fleet", "[.fleet-teardown]") {
   auto home = fs::env("KURATOR_E2E_FLEET_HOME");
+  if (!home.empty() && stdfs::exists(stdfs::path(home) / "karmada")) {
+    auto r = run_command({kurator_bin().string(), "uninstall", "karmada", "--provider", "local"},
+                         {{"KURATOR_HOME", home}});
+    std::cerr << "fleet: uninstalled the local Karmada (exit " << r.exit_code << ", " << r.seconds << "s)\n";
+    CHECK(r.exit_code == 0);
+  }
   if (home.empty() || !stdfs::exists(stdfs::path(home) / "clusters")) return;
   std::error_code ec;
   std::vector<std::string> names;

@@ -1,5 +1,6 @@
 #include "support/mirror.hpp"
 
+#include <kurator/core/process.hpp>
 #include <kurator/util/embedded.hpp>
 #include <kurator/util/fs.hpp>
 #include <kurator/util/yaml.hpp>
@@ -117,7 +118,36 @@ int LoopbackServer::count(const std::string& needle) const {
   return n;
 }
 
-FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include_test_binaries) {
+namespace {
+// Packs `src`'s contents as `top`/ into a reproducible tar.gz at `out` (through the process runner).
+std::string pack_tar_gz(const stdfs::path& src, const std::string& top, const stdfs::path& out) {
+  auto stage = fs::make_temp_dir("kurator-archive");
+  if (!stage) return "cannot create a staging folder: " + stage.error().message;
+  std::error_code ec;
+  stdfs::create_directories((*stage / top).parent_path(), ec);
+  stdfs::copy(src, *stage / top, stdfs::copy_options::recursive, ec);
+  std::string why;
+  if (ec) {
+    why = "copying " + src.string() + ": " + ec.message();
+  } else {
+    process::SystemRunner runner;
+    process::Spec spec;
+    spec.argv = {"tar",        "-C",          stage->string(), "--owner=0",  "--group=0",
+                 "--mtime=@0", "--sort=name", "-czf",          out.string(), top};
+    spec.timeout = std::chrono::seconds(60);
+    auto r = runner.run(spec);
+    if (!r)
+      why = "tar: " + r.error().message;
+    else if (!r->success())
+      why = r->describe("tar");
+  }
+  stdfs::remove_all(*stage, ec);
+  return why;
+}
+}  // namespace
+
+FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include_test_binaries,
+                             const std::vector<FixtureArchive>& archives) {
   auto tmp = fs::make_temp_dir("kurator-mirror");
   if (!tmp) {
     skip("cannot create a temporary folder for the fixture mirror");
@@ -128,7 +158,7 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
   stdfs::create_directories(m_dir);
   std::string overlay = "# Test catalog written by kurator::test::FixtureMirror\nartifacts:\n";
 
-  if (!names.empty()) {
+  if (!names.empty() || !archives.empty()) {
     stdfs::path fixtures = fixtures_dir();
     if (fixtures.empty()) {
       skip("upstream fixtures not found (set KURATOR_FIXTURES or provide ../shared/fixtures/upstream)");
@@ -159,8 +189,16 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
                  "\"\n    os: any\n    arch: any\n    files:\n";
       for (const auto& f : (*entry)["files"]) {
         std::string path = f.value("path", ""), url = f.value("url", "");
+        if (f.contains("link")) {  // a symlink member: nothing to serve, the overlay keeps it
+          overlay += "      - {path: \"" + path + "\", link: \"" + f.value("link", "") + "\"}\n";
+          continue;
+        }
         stdfs::path src = folder / path;
         auto scheme = url.find("://");
+        if (scheme == std::string::npos) {
+          skip("catalog entry " + name + ": " + path + " has no url");
+          return;
+        }
         stdfs::path dst = m_dir / url.substr(scheme + 3);
         stdfs::create_directories(dst.parent_path());
         std::error_code ec;
@@ -176,6 +214,35 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
         overlay +=
             "      - {path: \"" + path + "\", url: \"" + url + "\", sha256: " + sha256_of_file(src) + "}\n";
       }
+    }
+    for (const auto& want : archives) {
+      const nlohmann::json* entry = nullptr;
+      for (const auto& a : (*doc)["artifacts"])
+        if (a.value("name", "") == want.artifact && a.value("kind", "") == "archive") entry = &a;
+      if (!entry) {
+        skip("the catalog has no `kind: archive` artifact named " + want.artifact);
+        return;
+      }
+      stdfs::path folder = fixtures / want.fixture_dir;
+      if (!stdfs::is_directory(folder)) {
+        skip("fixture folder missing: " + folder.string());
+        return;
+      }
+      std::string url = entry->value("url", ""), top = entry->value("path", "");
+      auto scheme = url.find("://");
+      if (scheme == std::string::npos || top.empty()) {
+        skip("catalog entry " + want.artifact + " has no url or path");
+        return;
+      }
+      stdfs::path dst = m_dir / url.substr(scheme + 3);
+      stdfs::create_directories(dst.parent_path());
+      if (auto why = pack_tar_gz(folder, top, dst); !why.empty()) {
+        skip("packing " + folder.string() + " for " + want.artifact + ": " + why);
+        return;
+      }
+      overlay += "  - {name: " + want.artifact + ", version: \"" + entry->value("version", "") +
+                 "\", os: " + entry->value("os", "any") + ", arch: " + entry->value("arch", "any") +
+                 ", sha256: " + sha256_of_file(dst) + "}\n";
     }
   }
 

@@ -47,9 +47,20 @@ class LoopbackServer {
 // scripts/build-test-binaries.sh publishes (~/.cache/kurator/mirror, or $KURATOR_MIRROR_DIR) is served
 // too, with its catalog-overlay.yaml. When something is missing, ok() is false and the reason has been
 // reported with skip().
+//
+// `archives` adds catalog artifacts of kind `archive` (release tarballs such as karmada-crds, the
+// crds.tar.gz of a Karmada release) packed from a fixture folder: the folder's contents under the
+// artifact's `path` (so it extracts the way the release does), served at the artifact's URL, with the
+// tar.gz's sha256 in the overlay.
+struct FixtureArchive {
+  std::string artifact;     // catalog name, e.g. "karmada-crds"
+  std::string fixture_dir;  // relative to fixtures_dir(), e.g. "karmada-v1.18.2/crds"
+};
+
 class FixtureMirror {
  public:
-  explicit FixtureMirror(const std::vector<std::string>& names, bool include_test_binaries = false);
+  explicit FixtureMirror(const std::vector<std::string>& names, bool include_test_binaries = false,
+                         const std::vector<FixtureArchive>& archives = {});
   ~FixtureMirror();
   bool ok() const { return m_ok; }
   std::string url() const;  // the mirror base (--mirror / KURATOR_MIRROR)

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kurator::providers::pki {
@@ -69,10 +70,20 @@ Status key_matches(const std::string& cert_pem, const std::string& key_pem);
 //   apiserver-etcd-client.crt/.key     client: CN=kube-apiserver-etcd-client
 //   sa.key sa.pub                      service-account signing key pair (RSA 2048)
 //   front-proxy-ca.crt/.key, front-proxy-client.crt/.key   aggregation layer
+//   <extra>.crt/.key                   each of `extra_leaves`, signed by the cluster CA
 struct ClusterPkiOptions {
   std::string service_ip = "10.96.0.1";
   int valid_days = 365;
+  std::vector<std::pair<std::string, CertRequest>> extra_leaves;  // file base name, request
 };
+// The extra certificates of the local Karmada (Role::karmada), signed by its cluster CA:
+//   karmada-admin            client: CN=system:admin, O=system:masters (karmada-apiserver.config and the
+//                            Karmada components; Karmada's RBAC names the user system:admin)
+//   karmada-webhook          serving: IP 127.0.0.1, karmada-webhook.<ns>.svc
+//   karmada-aggregated-apiserver  serving: IP 127.0.0.1, karmada-aggregated-apiserver.<ns>.svc (the name
+//                            the aggregator verifies, whatever address it dials)
+std::vector<std::pair<std::string, CertRequest>> karmada_leaves(
+    const std::string& namespace_ = "karmada-system");
 Status write_cluster_pki(const std::filesystem::path& dir, const ClusterPkiOptions& opts = {});
 
 }  // namespace kurator::providers::pki

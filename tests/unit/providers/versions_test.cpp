@@ -32,4 +32,5 @@ TEST_CASE("default versions match scripts/versions.env", "[providers][versions]"
   CHECK(env["ETCD_VERSION"] == std::string(v::etcd));
   CHECK(env["KWOK_VERSION"] == std::string(v::kwok));
   CHECK(env["HELM_VERSION"] == std::string(v::helm));
+  CHECK(env["KARMADA_VERSION"] == std::string(v::karmada));
 }
