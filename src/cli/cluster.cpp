@@ -1,5 +1,6 @@
 // create cluster NAME --provider local, delete cluster NAME, get clusters, get kubeconfig NAME.
 #include <kurator/cli/app.hpp>
+#include <kurator/fleet/karmada.hpp>
 #include <kurator/providers/local.hpp>
 #include <kurator/providers/versions.hpp>
 
@@ -111,6 +112,52 @@ Status run_delete(Context& ctx, const DeleteFlags& f) {
   return {};
 }
 
+// Joined Karmada members, when a Karmada kubeconfig exists at the default path: one row each with its
+// Ready condition, or one row saying why they cannot be listed (Karmada down is not an error here).
+void add_karmada_members(Context& ctx, json& items, std::vector<std::vector<std::string>>& rows) {
+  namespace km = fleet::karmada;
+  auto path = km::default_kubeconfig(std::filesystem::absolute(ctx.home()));
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  std::string problem, short_problem;  // the full reason (JSON) and what fits in a table cell
+  std::vector<km::MemberInfo> members;
+  auto cfg = km::load_karmada_config(path);
+  if (!cfg) {
+    problem = cfg.error().message;
+  } else if (auto st = km::check_reachable(*cfg, std::chrono::seconds(3), "Karmada"); !st) {
+    problem = st.error().message;
+    short_problem = "Karmada at " + cfg->server + " is not answering";
+  } else {
+    kube::Client karmada(*cfg);
+    auto l = km::list_members(karmada);
+    if (!l) problem = l.error().message;
+    else members = std::move(*l);
+  }
+  if (!problem.empty()) {
+    items.push_back({{"provider", "karmada-member"}, {"status", "Unknown"}, {"karmadaKubeconfig", path.string()},
+                     {"error", problem}});
+    rows.push_back({"-", "karmada-member",
+                    "Unknown (cannot list members: " + (short_problem.empty() ? problem : short_problem) + ")", "-",
+                    "-", "-"});
+    return;
+  }
+  for (const auto& m : members) {
+    std::string status = m.ready == "True" ? "Ready" : (m.ready == "False" ? "NotReady" : "Unknown");
+    items.push_back({{"name", m.name},
+                     {"provider", "karmada-member"},
+                     {"status", status},
+                     {"ready", m.ready},
+                     {"reason", m.reason},
+                     {"endpoint", m.api_endpoint},
+                     {"id", m.id},
+                     {"syncMode", m.sync_mode},
+                     {"kubernetesVersion", m.kubernetes_version}});
+    if (m.ready != "True" && !m.reason.empty()) status += " (" + m.reason + ")";
+    rows.push_back({m.name, "karmada-member", status, m.api_endpoint.empty() ? "-" : m.api_endpoint, "-",
+                    m.kubernetes_version.empty() ? "-" : m.kubernetes_version});
+  }
+}
+
 Status run_get_clusters(Context& ctx) {
   local::Provider provider(std::filesystem::absolute(ctx.home()));
   auto list = provider.list();
@@ -124,7 +171,8 @@ Status run_get_clusters(Context& ctx) {
     rows.push_back({st.spec.name, st.spec.provider, st.status, endpoint, std::to_string(st.spec.nodes),
                     st.spec.kubernetes_version});
   }
-  if (ctx.g.output == "table" && list->empty()) {
+  add_karmada_members(ctx, items, rows);
+  if (ctx.g.output == "table" && rows.empty()) {
     std::cerr << "No clusters. Create one with: kurator create cluster NAME --provider local\n";
     return {};
   }
