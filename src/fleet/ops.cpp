@@ -117,30 +117,49 @@ Status fill_namespaces(kube::Client& client, std::vector<json>& objs) {
   return {};
 }
 
+namespace {
+// What kurator's own apply last did to an object: its managedFields entry (manager kurator, operation
+// Apply: time and field set). A no-op apply leaves it as it was; a write by anyone else (Karmada's status
+// aggregation, its detector's labels on resource templates) does not touch it, whereas the
+// resourceVersion moves with every such write. ("" when kurator never applied it.)
+std::string own_apply_entry(const json& obj) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return {};
+  auto mf = m->find("managedFields");
+  if (mf == m->end() || !mf->is_array()) return {};
+  for (const auto& e : *mf)
+    if (e.value("manager", "") == kube::ApplyOptions{}.field_manager && e.value("operation", "") == "Apply")
+      return e.value("time", "") + " " + e.value("fieldsV1", json::object()).dump();
+  return {};
+}
+}  // namespace
+
 Result<AppliedStep> apply_and_report(kube::Client& client, const std::string& target, std::vector<json> objs,
                                      std::chrono::milliseconds crd_timeout) {
   AppliedStep step;
   step.target = target;
   step.server = client.config().server;
   step.objects = objs.size();
-  // What is there now: resourceVersions before the apply ("" when absent).
+  // What is there now: kurator's apply entry before the apply ("" when absent or never applied).
   std::vector<std::string> keys(objs.size()), before(objs.size());
   for (size_t i = 0; i < objs.size(); ++i) keys[i] = key_of(objs[i]);
   pooled(objs.size(), 8, [&](size_t i) {
     const json& o = objs[i];
     auto cur = client.get(o.value("apiVersion", ""), o.value("kind", ""), str_at(o, "/metadata/namespace"),
                           str_at(o, "/metadata/name"));
-    if (cur) before[i] = str_at(*cur, "/metadata/resourceVersion");
+    if (cur) before[i] = own_apply_entry(*cur);
   });
   kube::ApplyAllOptions ao;
   ao.keep_results = false;  // identities (with resourceVersion) only
   ao.crd_timeout = crd_timeout;
   ao.crds_established_at_end = false;  // the waiter covers them
   auto applied = kube::apply_all(client, std::move(objs), ao);
-  if (!applied) return Error(applied.error()).context(target);
+  if (!applied) return applied.error();
   for (size_t i = 0; i < applied->size(); ++i) {
-    std::string after = str_at((*applied)[i], "/metadata/resourceVersion");
-    if (before[i].empty() || before[i] != after) step.changed.push_back(keys[i]);
+    // An apply that changed something rewrites kurator's entry (time, or the field set). Within the
+    // second of kurator's previous write to the same object a change of values alone could go unseen:
+    // then the report says unchanged, never the other way round.
+    if (before[i].empty() || before[i] != own_apply_entry((*applied)[i])) step.changed.push_back(keys[i]);
   }
   return step;
 }

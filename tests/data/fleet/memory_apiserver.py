@@ -2,7 +2,7 @@
 """An in-memory stand-in for a kube-apiserver, for the fleet layer's unit tests (the e2e tests use real
 ones). Enough of the API for kurator's client: /version, discovery of the kinds below, GET/LIST of
 objects, server-side apply (PATCH application/apply-patch+yaml: stores the object; the resourceVersion
-moves only when the applied content changes, as on a real apiserver), DELETE. No watches, no controllers
+and the applier's managedFields entry move only when the applied content changes, as on a real apiserver), DELETE. No watches, no controllers
 (CRDs are stored Established).
 
 Usage: memory_apiserver.py [--seed FILE.json]   prints "PORT <n>" once listening on 127.0.0.1
@@ -159,6 +159,9 @@ class Handler(BaseHTTPRequestHandler):
             if namespaced:
                 md["namespace"] = ns
             put(stored)
+            # kurator's apply entry, rewritten with every write of the applier (as a real apiserver does)
+            md["managedFields"] = [{"manager": "kurator", "operation": "Apply", "time": "rv-" + md["resourceVersion"],
+                                    "fieldsV1": {}}]
             applied[key] = obj
             return 200, stored
         if method == "DELETE":
