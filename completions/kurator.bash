@@ -26,11 +26,22 @@ _kurator() {
       "get") path="get" ;;
       "get clusters") path="get clusters" ;;
       "get kubeconfig") path="get kubeconfig" ;;
+      "install") path="install" ;;
+      "install karmada") path="install karmada" ;;
+      "install volcano") path="install volcano" ;;
+      "uninstall") path="uninstall" ;;
+      "uninstall karmada") path="uninstall karmada" ;;
+      "uninstall volcano") path="uninstall volcano" ;;
+      "join") path="join" ;;
+      "join karmada") path="join karmada" ;;
+      "unjoin") path="unjoin" ;;
+      "unjoin karmada") path="unjoin karmada" ;;
+      "status") path="status" ;;
     esac
   done
   local words
   case "$path" in
-    "") words="version completion apply tool bundle create delete get --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color" ;;
+    "") words="version completion apply tool bundle create delete get install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color" ;;
     "version") words="--help -h" ;;
     "completion") words="--help -h" ;;
     "apply") words="--help -h --filename -f --wait --namespace -n --concurrency" ;;
@@ -50,6 +61,17 @@ _kurator() {
     "get") words="clusters kubeconfig --help -h" ;;
     "get clusters") words="--help -h" ;;
     "get kubeconfig") words="--help -h" ;;
+    "install") words="karmada volcano --help -h" ;;
+    "install karmada") words="--help -h --provider --bin-dir --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
+    "install volcano") words="--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version" ;;
+    "uninstall") words="karmada volcano --help -h" ;;
+    "uninstall karmada") words="--help -h --provider" ;;
+    "uninstall volcano") words="--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version" ;;
+    "join") words="karmada --help -h" ;;
+    "join karmada") words="--help -h --karmada-kubeconfig --cluster-namespace --cluster-kubeconfig --cluster-context --cluster-provider --cluster-region --cluster-zones" ;;
+    "unjoin") words="karmada --help -h" ;;
+    "unjoin karmada") words="--help -h --karmada-kubeconfig --cluster-namespace --cluster-kubeconfig --cluster-context --force --ignore-not-found" ;;
+    "status") words="--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --component" ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

@@ -25,10 +25,21 @@ _kurator() {
       "get") path="get" ;;
       "get clusters") path="get clusters" ;;
       "get kubeconfig") path="get kubeconfig" ;;
+      "install") path="install" ;;
+      "install karmada") path="install karmada" ;;
+      "install volcano") path="install volcano" ;;
+      "uninstall") path="uninstall" ;;
+      "uninstall karmada") path="uninstall karmada" ;;
+      "uninstall volcano") path="uninstall volcano" ;;
+      "join") path="join" ;;
+      "join karmada") path="join karmada" ;;
+      "unjoin") path="unjoin" ;;
+      "unjoin karmada") path="unjoin karmada" ;;
+      "status") path="status" ;;
     esac
   done
   case "$path" in
-    "") words_list=(version completion apply tool bundle create delete get --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color) ;;
+    "") words_list=(version completion apply tool bundle create delete get install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color) ;;
     "version") words_list=(--help -h) ;;
     "completion") words_list=(--help -h) ;;
     "apply") words_list=(--help -h --filename -f --wait --namespace -n --concurrency) ;;
@@ -48,6 +59,17 @@ _kurator() {
     "get") words_list=(clusters kubeconfig --help -h) ;;
     "get clusters") words_list=(--help -h) ;;
     "get kubeconfig") words_list=(--help -h) ;;
+    "install") words_list=(karmada volcano --help -h) ;;
+    "install karmada") words_list=(--help -h --provider --bin-dir --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
+    "install volcano") words_list=(--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version) ;;
+    "uninstall") words_list=(karmada volcano --help -h) ;;
+    "uninstall karmada") words_list=(--help -h --provider) ;;
+    "uninstall volcano") words_list=(--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version) ;;
+    "join") words_list=(karmada --help -h) ;;
+    "join karmada") words_list=(--help -h --karmada-kubeconfig --cluster-namespace --cluster-kubeconfig --cluster-context --cluster-provider --cluster-region --cluster-zones) ;;
+    "unjoin") words_list=(karmada --help -h) ;;
+    "unjoin karmada") words_list=(--help -h --karmada-kubeconfig --cluster-namespace --cluster-kubeconfig --cluster-context --force --ignore-not-found) ;;
+    "status") words_list=(--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --component) ;;
   esac
   compadd -- $words_list
 }

@@ -61,8 +61,7 @@ class DirectFleet : public Fleet {
       auto r =
           apply_and_report(*m_clients[i], m_members[i].name, std::move((*c)[i]), std::chrono::minutes(2));
       if (!r) {
-        st[i] =
-            Error(r.error().message.substr(r.error().message.find(": ") + 2), r.error().exit, r.error().hint);
+        st[i] = r.error();
         return;
       }
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();

@@ -80,7 +80,7 @@ class KarmadaFleet : public Fleet {
     if (!all) return all.error();
     auto t0 = Clock::now();
     auto r = apply_and_report(m_karmada, "karmada", std::move(*all), std::chrono::minutes(2));
-    if (!r) return r.error();
+    if (!r) return Error(r.error()).context("Karmada at " + control_plane());
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     progress_line(
         fmt::format("karmada: applied {} objects and policies to {} ({} changed) in {:.1f}s; "

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): `kurator install volcano` on 3 members vs on 1 member, same run, same machine.
+# Members are worked in parallel, so 3 should cost little more than 1 (goal, issue 9: <= 1.3x).
+# Runs inside a private network namespace; prints a table of figures.
+#
+#   [ROUNDS=3] [KARMADA=auto|0|1] bench/volcano-fanout.sh [BUILD_DIR]
+#
+# Direct mode: every round makes 4 fresh local clusters (1 kwok node each; not timed), times the install
+# on one of them and on the other three (alternating which goes first), then deletes them. Fresh clusters
+# each time because Volcano's CRDs, deleted soon after they were created and created again, can stay
+# Terminating for minutes (see bench/apply-vs-kubectl.sh).
+# Karmada mode (KARMADA=auto: when the Karmada binaries are built): 4 fresh clusters, a fresh local Karmada
+# for each of the two installs (`--fleet karmada`) with only their members joined; one round.
+# The artifact is fetched once before anything is timed (the fixtures laid out as a mirror).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${1:-build}
+if [ -z "${KURATOR_NETNS:-}" ]; then
+  exec scripts/netns-run.sh bash "$0" "$@"
+fi
+rounds=${ROUNDS:-3}
+. scripts/versions.env
+kurator=$root/$build/kurator
+fixtures=${KURATOR_FIXTURES:-$root/../shared/fixtures/upstream}
+export KURATOR_HOME=$(mktemp -d)
+work=$(mktemp -d)
+clusters=()
+cleanup() {
+  "$kurator" uninstall karmada --provider local >/dev/null 2>&1 || true
+  for c in "${clusters[@]}"; do "$kurator" delete cluster "$c" --provider local >/dev/null 2>&1 || true; done
+  rm -rf "$KURATOR_HOME" "$work"
+}
+trap cleanup EXIT
+
+python3 scripts/lib/fixture-mirror.py manifests/catalog.yaml "$fixtures" "$work/mirror" >/dev/null
+export KURATOR_MIRROR=file://$work/mirror KURATOR_CATALOG=$work/mirror/catalog-overlay.yaml
+"$kurator" tool fetch volcano >/dev/null
+
+make_clusters() { # NAME... : fresh local clusters (1 node each), in parallel
+  local pids=() c
+  for c in "$@"; do
+    "$kurator" create cluster "$c" --provider local --nodes 1 >/dev/null 2>"$work/create-$c.err" &
+    pids+=($!)
+    clusters+=("$c")
+  done
+  for p in "${pids[@]}"; do wait "$p" || { cat "$work"/create-*.err >&2; exit 1; }; done
+}
+delete_clusters() {
+  local c
+  for c in "$@"; do "$kurator" delete cluster "$c" --provider local >/dev/null 2>&1 || true; done
+}
+kubeconfig_of() { # NAME... -> one kubeconfig with their contexts
+  local out=$work/kc-$(echo "$@" | tr ' ' '-') c
+  python3 - "$out" "$@" <<'EOF'
+import sys, yaml
+out, names = sys.argv[1], sys.argv[2:]
+doc = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": [], "current-context": names[0]}
+import os
+for n in names:
+    k = yaml.safe_load(open(os.path.join(os.environ["KURATOR_HOME"], "clusters", n, "kubeconfig")))
+    for s in ("clusters", "users", "contexts"):
+        doc[s] += k[s]
+open(out, "w").write(yaml.safe_dump(doc))
+EOF
+  echo "$out"
+}
+seconds() { # command... -> wall seconds (fails loudly)
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null 2>"$work/err" || { echo "failed: $*" >&2; cat "$work/err" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+one=() three=()
+for r in $(seq 1 "$rounds"); do
+  make_clusters "b$r-1" "b$r-2" "b$r-3" "b$r-4"
+  kc1=$(kubeconfig_of "b$r-1")
+  kc3=$(kubeconfig_of "b$r-2" "b$r-3" "b$r-4")
+  if [ $((r % 2)) -eq 1 ]; then
+    t1=$(seconds "$kurator" --kubeconfig "$kc1" install volcano --clusters "b$r-1")
+    t3=$(seconds "$kurator" --kubeconfig "$kc3" install volcano --clusters "b$r-2,b$r-3,b$r-4")
+  else
+    t3=$(seconds "$kurator" --kubeconfig "$kc3" install volcano --clusters "b$r-2,b$r-3,b$r-4")
+    t1=$(seconds "$kurator" --kubeconfig "$kc1" install volcano --clusters "b$r-1")
+  fi
+  echo "round $r: 1 member ${t1}s, 3 members ${t3}s" >&2
+  one+=("$t1")
+  three+=("$t3")
+  delete_clusters "b$r-1" "b$r-2" "b$r-3" "b$r-4"
+done
+m1=$(printf '%s\n' "${one[@]}" | median)
+m3=$(printf '%s\n' "${three[@]}" | median)
+
+karmada_line=""
+bins=${KURATOR_BIN_CACHE:-$HOME/.cache/kurator/bin}/karmada-$KARMADA_VERSION
+if [ "${KARMADA:-auto}" = 1 ] || { [ "${KARMADA:-auto}" = auto ] && [ -x "$bins/karmada-controller-manager" ]; }; then
+  make_clusters k-1 k-2 k-3 k-4
+  # A fresh Karmada for each measurement (its CRDs are never deleted and re-created).
+  karmada_install() { # MEMBER... : install karmada, join the members; then time install volcano
+    "$kurator" install karmada --provider local >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+    local c
+    for c in "$@"; do
+      "$kurator" join karmada "$c" --cluster-kubeconfig "$KURATOR_HOME/clusters/$c/kubeconfig" >/dev/null \
+        2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+    done
+    seconds "$kurator" install volcano --fleet karmada --clusters "$(echo "$@" | tr ' ' ',')"
+    "$kurator" uninstall karmada --provider local >/dev/null 2>&1
+  }
+  k1=$(karmada_install k-1)
+  k3=$(karmada_install k-2 k-3 k-4)
+  karmada_line=$(printf '%-22s %10s %10s %8sx\n' "karmada (1 round)" "$k1" "$k3" "$(ratio "$k3" "$k1")")
+fi
+
+printf '\n%-22s %10s %10s %9s\n' "install volcano" "1 member" "3 members" "3 / 1"
+printf '%-22s %10s %10s %8sx\n' "direct (median of $rounds)" "$m1" "$m3" "$(ratio "$m3" "$m1")"
+[ -n "$karmada_line" ] && echo "$karmada_line"
+echo "goal: 3 / 1 <= 1.3x (wall seconds: apply, then wait until every object is ready in every member)"

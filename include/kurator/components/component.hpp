@@ -1,0 +1,53 @@
+// What "installed and healthy" means for each component, for `kurator status`. Each installer declares
+// one entry (a function in its own file returning a Component) and adds one line to registry() in
+// src/components/component.cpp.
+#pragma once
+#include <kurator/core/kube.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kurator::components {
+
+// Where a component lives: in every member cluster (volcano, prometheus, …) or once, on the fleet's
+// control plane (karmada).
+enum class Scope { member, control_plane };
+
+struct Health {
+  bool installed = false;
+  bool healthy = false;
+  std::string version;  // what is installed ("" when unknown or not installed)
+  std::string reason;   // why it is not healthy (or not installed); empty when healthy
+};
+
+// What a health check may look at.
+struct Probe {
+  // Scope::member: the member (reachable). Scope::control_plane: nullptr; the check finds its control
+  // plane from `home` / `karmada_kubeconfig`.
+  kube::Client* cluster = nullptr;
+  std::string cluster_name;                  // the member's name (messages)
+  std::filesystem::path home;                // $KURATOR_HOME
+  std::filesystem::path karmada_kubeconfig;  // the Karmada the fleet flags name
+};
+
+struct Component {
+  std::string name;
+  Scope scope = Scope::member;
+  std::string description;
+  // Never throws; read-only. An unreachable cluster is reported by the caller, not here.
+  std::function<Health(const Probe&)> health;
+};
+
+// Every component kurator installs, in the order `status` lists them.
+const std::vector<Component>& registry();
+// The entry named `name`, or nullptr.
+const Component* find(const std::string& name);
+
+// Shared checks for member components: the named object exists and is ready by kstatus (Established,
+// Available, …). Returns "" when ready, else the reason ("Deployment volcano-system/x: 0/1 replicas ready").
+std::string check_ready(kube::Client& c, const std::string& api_version, const std::string& kind,
+                        const std::string& ns, const std::string& name);
+
+}  // namespace kurator::components

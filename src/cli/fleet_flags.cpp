@@ -1,0 +1,58 @@
+// The fleet flags, shared by every installer and `status`.
+#include <kurator/cli/fleet_flags.hpp>
+#include <kurator/fleet/karmada.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace kurator::cli {
+
+void add_fleet_flags(CLI::App* cmd, FleetFlags& f) {
+  cmd->add_option("--fleet", f.fleet,
+                  "How member clusters are reached: direct (each a kubeconfig context) or karmada "
+                  "(through the Karmada apiserver's propagation policies)")
+      ->check(CLI::IsMember({"direct", "karmada"}))
+      ->default_str("direct");
+  cmd->add_option("--karmada-kubeconfig", f.karmada_kubeconfig,
+                  "The Karmada apiserver's kubeconfig (with --fleet karmada; default "
+                  "$KURATOR_HOME/karmada/karmada-apiserver.config)");
+  cmd->add_option("--clusters", f.clusters,
+                  "Member clusters, comma-separated: kubeconfig contexts (direct; default the current "
+                  "context) or joined Karmada members (karmada; default all)")
+      ->delimiter(',');
+  cmd->add_option("--connect-timeout", f.connect_timeout, "How long a member may take to answer (e.g. 10s)")
+      ->check([](const std::string& s) {
+        auto d = parse_duration(s);
+        return d ? std::string() : d.error().message + " (" + d.error().hint + ")";
+      });
+}
+
+fleet::Selection selection(const Context& ctx, const FleetFlags& f) {
+  fleet::Selection sel;
+  sel.mode = f.fleet == "karmada" ? fleet::Mode::karmada : fleet::Mode::direct;
+  sel.kubeconfig = ctx.kubeconfig_options();
+  sel.clusters = f.clusters;
+  std::erase_if(sel.clusters, [](const std::string& s) { return s.empty(); });
+  sel.karmada_kubeconfig = f.karmada_kubeconfig.empty() ? fleet::karmada::default_kubeconfig(ctx.home())
+                                                        : std::filesystem::path(f.karmada_kubeconfig);
+  if (auto d = parse_duration(f.connect_timeout)) sel.connect_timeout = *d;
+  return sel;
+}
+
+Result<std::unique_ptr<fleet::Fleet>> open_fleet(const Context& ctx, const FleetFlags& f,
+                                                 bool require_reachable) {
+  auto sel = selection(ctx, f);
+  sel.require_reachable = require_reachable;
+  auto fl = fleet::open(sel);
+  if (!fl) return fl;
+  std::vector<std::string> names;
+  for (const auto& m : (*fl)->members()) names.push_back(m.name);
+  if ((*fl)->mode() == fleet::Mode::karmada)
+    spdlog::info("fleet: Karmada at {}, member{} {}", (*fl)->control_plane(), names.size() == 1 ? "" : "s",
+                 fmt::join(names, ", "));
+  else
+    spdlog::info("fleet: direct, member{} {}", names.size() == 1 ? "" : "s", fmt::join(names, ", "));
+  return fl;
+}
+
+}  // namespace kurator::cli
