@@ -121,7 +121,7 @@ namespace {
 // What kurator's own apply last did to an object: its managedFields entry (manager kurator, operation
 // Apply: time and field set). A no-op apply leaves it as it was; a write by anyone else (Karmada's status
 // aggregation, its detector's labels on resource templates) does not touch it, whereas the
-// resourceVersion moves with every such write. ("" when kurator never applied it.)
+// resourceVersion moves with every such write. ("" when kurator owns no field of it.)
 std::string own_apply_entry(const json& obj) {
   auto m = obj.find("metadata");
   if (m == obj.end() || !m->is_object()) return {};
@@ -142,12 +142,16 @@ Result<AppliedStep> apply_and_report(kube::Client& client, const std::string& ta
   step.objects = objs.size();
   // What is there now: kurator's apply entry before the apply ("" when absent or never applied).
   std::vector<std::string> keys(objs.size()), before(objs.size());
+  std::vector<char> existed(objs.size(), 0);
   for (size_t i = 0; i < objs.size(); ++i) keys[i] = key_of(objs[i]);
   pooled(objs.size(), 8, [&](size_t i) {
     const json& o = objs[i];
     auto cur = client.get(o.value("apiVersion", ""), o.value("kind", ""), str_at(o, "/metadata/namespace"),
                           str_at(o, "/metadata/name"));
-    if (cur) before[i] = own_apply_entry(*cur);
+    if (cur) {
+      existed[i] = 1;
+      before[i] = own_apply_entry(*cur);
+    }
   });
   kube::ApplyAllOptions ao;
   ao.keep_results = false;  // identities (with resourceVersion) only
@@ -159,7 +163,8 @@ Result<AppliedStep> apply_and_report(kube::Client& client, const std::string& ta
     // An apply that changed something rewrites kurator's entry (time, or the field set). Within the
     // second of kurator's previous write to the same object a change of values alone could go unseen:
     // then the report says unchanged, never the other way round.
-    if (before[i].empty() || before[i] != own_apply_entry((*applied)[i])) step.changed.push_back(keys[i]);
+    // An object kurator applies with no field of its own (a bare Namespace) has no entry before or after.
+    if (!existed[i] || before[i] != own_apply_entry((*applied)[i])) step.changed.push_back(keys[i]);
   }
   return step;
 }
