@@ -215,7 +215,8 @@ TEST_CASE("e2e fleet direct: volcano on two members, waits, re-run no-op, status
   bool saw_unhealthy = false;
   for (int i = 0; i < 40 && !saw_unhealthy; ++i) {
     auto s = fleet.kurator(with(global, {"-o", "json", "status", "--clusters", fleet.member().name}));
-    for (const auto& row : json::parse(s.out)["components"])
+    const json s_doc = json::parse(s.out);  // kept alive for the loop
+    for (const auto& row : s_doc["components"])
       if (row["component"] == "volcano" && row["health"] == "unhealthy") {
         saw_unhealthy = true;
         CHECK(s.exit_code == 1);
@@ -260,7 +261,8 @@ TEST_CASE("e2e fleet direct: volcano on two members, waits, re-run no-op, status
   auto after = fleet.kurator(
       with(global, {"-o", "json", "status", "--clusters", fleet.host().name + "," + fleet.member().name}));
   CHECK(after.exit_code == 0);
-  for (const auto& row : json::parse(after.out)["components"])
+  const json after_doc = json::parse(after.out);  // kept alive for the loop
+  for (const auto& row : after_doc["components"])
     if (row["component"] == "volcano") CHECK(row["health"] == "not installed");
 }
 
@@ -403,6 +405,10 @@ TEST_CASE("e2e fleet karmada: a Deployment and its policies reach both members, 
 
   auto again = (*f)->apply(w);
   REQUIRE(again.ok());
+  std::string changed;
+  for (const auto& step : again->steps)
+    for (const auto& c : step.changed) changed += step.target + ": " + c + "\n";
+  INFO("changed on re-run:\n" << changed);
   CHECK(again->unchanged());
 
   auto removed = (*f)->remove(w, std::chrono::minutes(2));
@@ -464,7 +470,8 @@ TEST_CASE("e2e fleet karmada: volcano through Karmada to two members, re-run no-
   auto status = fleet->kurator({"-o", "json", "status", "--fleet", "karmada", "--clusters", "fk1,fk2"});
   INFO(status.out << status.err);
   std::set<std::string> healthy;
-  for (const auto& row : json::parse(status.out)["components"])
+  const json status_doc = json::parse(status.out);  // kept alive for the loop
+  for (const auto& row : status_doc["components"])
     if (row["component"] == "volcano" && row["healthy"] == true) healthy.insert(row["cluster"].get<std::string>());
   CHECK(healthy == std::set<std::string>{"fk1", "fk2"});
 
