@@ -52,6 +52,7 @@ if [ "${KURATOR_SKIP_E2E:-0}" != 1 ]; then
       for d in e2e-fleet/clusters/*/; do
         [ -d "$d" ] && KURATOR_HOME=$PWD/e2e-fleet ./kurator delete cluster "$(basename "$d")" --provider local >&2
       done
+      [ -d e2e-fleet/karmada ] && KURATOR_HOME=$PWD/e2e-fleet ./kurator uninstall karmada --provider local >&2
       return 0
     }
     trap cleanup EXIT
