@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The kurator demo on this machine: builds kurator and the real Kubernetes binaries (cached), then, in a
-# private network namespace, creates a local fleet (a host cluster and a member cluster, kwok nodes),
-# applies a sample workload to both with `kurator apply --wait`, and shows what a user would look at.
+# The kurator demo on this machine: builds kurator and the real Kubernetes and Karmada binaries (cached), then, in a
+# private network namespace, makes the fleet: a host and two member clusters (kwok nodes), a real local
+# Karmada beside the host, both members joined, Volcano installed into both through Karmada, `kurator status`.
+# Release files come from the upstream fixtures (../shared/fixtures/upstream or $KURATOR_FIXTURES) laid
+# out as a local mirror: nothing leaves the machine.
 #
 #   scripts/demo.sh               run the demo and tear the fleet down at the end
 #   DEMO_KEEP=1 scripts/demo.sh   keep the fleet running in the named namespace "kurator-demo";
