@@ -5,6 +5,7 @@
 //   artifacts/<name>/<version>/<os>-<arch>/files/<path> members of `kind: files` artifacts; a link member
 //                                                  ({path, link} in the index) is a symlink entry
 #include <kurator/core/artifacts.hpp>
+#include "internal.hpp"
 #include <kurator/util/fs.hpp>
 #include <kurator/util/log.hpp>
 
@@ -196,18 +197,7 @@ Result<std::vector<Fetched>> import_bundle(Store& store, const stdfs::path& bund
       a.path = j.value("path", "");
       a.sha256 = j.value("sha256", "");
       if (j.contains("files"))
-        for (const auto& f : j["files"]) {
-          FileEntry fe;
-          fe.path = f.at("path").get<std::string>();
-          fe.link = f.value("link", "");
-          if (fe.is_link()) {
-            fe.sha256 = sha256_hex(fe.link);
-          } else {
-            fe.url = f.value("url", "");
-            fe.sha256 = f.at("sha256").get<std::string>();
-          }
-          a.files.push_back(std::move(fe));
-        }
+        for (const auto& f : j["files"]) a.files.push_back(detail::file_entry_from_json(f));
     } catch (const std::exception& e) {
       return Error(where + ": malformed: " + e.what());
     }

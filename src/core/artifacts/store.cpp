@@ -5,6 +5,7 @@
 //   files/          the members of a `kind: files` artifact (link members as symlinks)
 //   .lock           flock'ed while fetching, so two processes download once
 #include <kurator/core/artifacts.hpp>
+#include "internal.hpp"
 #include <kurator/util/cancel.hpp>
 #include <kurator/util/fs.hpp>
 #include <kurator/util/log.hpp>
@@ -22,6 +23,20 @@
 #include <thread>
 
 namespace kurator::artifacts {
+
+FileEntry detail::file_entry_from_json(const nlohmann::json& f) {
+  FileEntry fe;
+  fe.path = f.at("path").get<std::string>();
+  fe.link = f.value("link", "");
+  if (fe.is_link()) {
+    fe.sha256 = sha256_hex(fe.link);
+  } else {
+    fe.url = f.value("url", "");
+    fe.sha256 = f.at("sha256").get<std::string>();
+  }
+  return fe;
+}
+
 namespace {
 using json = nlohmann::json;
 constexpr const char* kMeta = "artifact.json";
@@ -105,18 +120,7 @@ Result<Artifact> artifact_from_json(const json& j) {
     a.sha256 = j.value("sha256", "");
     a.path = j.value("path", "");
     if (j.contains("files"))
-      for (const auto& f : j["files"]) {
-        FileEntry fe;
-        fe.path = f.at("path").get<std::string>();
-        fe.link = f.value("link", "");
-        if (fe.is_link()) {
-          fe.sha256 = sha256_hex(fe.link);
-        } else {
-          fe.url = f.value("url", "");
-          fe.sha256 = f.at("sha256").get<std::string>();
-        }
-        a.files.push_back(std::move(fe));
-      }
+      for (const auto& f : j["files"]) a.files.push_back(detail::file_entry_from_json(f));
     return a;
   } catch (const std::exception& e) {
     return Error(std::string("malformed: ") + e.what());
