@@ -154,7 +154,7 @@ Result<AppliedStep> apply_and_report(kube::Client& client, const std::string& ta
     }
   });
   kube::ApplyAllOptions ao;
-  ao.keep_results = false;  // identities (with resourceVersion) only
+  ao.keep_results = true;  // whole objects: their managedFields say whether kurator's apply changed them
   ao.crd_timeout = crd_timeout;
   ao.crds_established_at_end = false;  // the waiter covers them
   auto applied = kube::apply_all(client, std::move(objs), ao);

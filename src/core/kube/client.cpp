@@ -248,8 +248,7 @@ Result<json> Client::apply(const json& obj, const ApplyOptions& opts) {
     const auto& k = parsed.get_ref<const std::string&>();
     if (depth == 1) return k == "apiVersion" || k == "kind" || k == "metadata";
     if (depth == 2)
-      return k == "name" || k == "namespace" || k == "uid" || k == "generation" || k == "resourceVersion" ||
-             k == "managedFields";
+      return k == "name" || k == "namespace" || k == "uid" || k == "generation" || k == "resourceVersion";
     return true;
   });
 }
