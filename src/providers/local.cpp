@@ -732,7 +732,9 @@ Result<ClusterStatus> Provider::status(const std::string& name) const {
 
 bool Provider::karmada_installed() const {
   std::error_code ec;
-  return stdfs::is_directory(karmada_paths().root, ec);
+  // The in-cluster install (--provider kubernetes) keeps its kubeconfig in the same folder, marked so.
+  return stdfs::is_directory(karmada_paths().root, ec) &&
+         !stdfs::exists(karmada_paths().root / kInClusterNote, ec);
 }
 
 Result<ClusterStatus> Provider::karmada_status() const {

@@ -41,6 +41,9 @@ enum class Role { cluster, karmada };
 std::string to_string(Role role);
 // The name of the local Karmada (its row in `get clusters`).
 inline constexpr const char* kKarmadaName = "karmada";
+// In $KURATOR_HOME/karmada when that folder holds the in-cluster install's kubeconfig (not a local
+// Karmada): `install karmada --provider kubernetes` writes it.
+inline constexpr const char* kInClusterNote = "in-cluster.json";
 
 // The components in start order (stopped in reverse).
 const std::vector<std::string>& component_names(Role role = Role::cluster);
