@@ -282,7 +282,8 @@ Result<Pki> make_pki(const Options& o) {
 Result<Pki> pki_from_secret(const json& s) {
   Pki p;
   const std::string name = s.value("/metadata/name"_json_pointer, std::string(kCertSecret));
-  for (const auto& [k, v] : s.value("data", json::object()).items()) {
+  const json data = s.value("data", json::object());  // kept alive: items() refers to it
+  for (const auto& [k, v] : data.items()) {
     auto d = v.is_string() ? base64::decode(v.get<std::string>()) : std::nullopt;
     if (!d) return Error("Secret " + name + ": data." + k + " is not base64");
     p[k] = std::move(*d);
