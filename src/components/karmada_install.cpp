@@ -128,6 +128,24 @@ std::string seconds_text(milliseconds d) {
   return std::to_string((d.count() + 500) / 1000) + "s";
 }
 
+// The host part of a URL: "https://10.0.0.5:6443/x" -> "10.0.0.5", "https://[::1]:6443" -> "::1".
+std::string url_host(const std::string& url) {
+  auto b = url.find("://");
+  b = b == std::string::npos ? 0 : b + 3;
+  if (b < url.size() && url[b] == '[') {
+    auto e = url.find(']', b);
+    return e == std::string::npos ? std::string() : url.substr(b + 1, e - b - 1);
+  }
+  auto e = url.find_first_of(":/", b);
+  return url.substr(b, e == std::string::npos ? std::string::npos : e - b);
+}
+
+bool ip_literal(const std::string& h) {
+  if (h.empty()) return false;
+  if (h.find(':') != std::string::npos) return true;
+  return h.find_first_not_of("0123456789.") == std::string::npos;
+}
+
 milliseconds left_until(Clock::time_point deadline) {
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
 }
@@ -390,6 +408,11 @@ Result<std::vector<std::string>> node_ips(kube::Client& host) {
     for (const auto& a : n.value("/status/addresses"_json_pointer, json::array()))
       if (a.value("type", "") == "InternalIP" && !a.value("address", "").empty())
         ips.push_back(a.value("address", ""));
+  if (ips.empty())
+    for (const auto& n : (*nodes)["items"])
+      for (const auto& a : n.value("/status/addresses"_json_pointer, json::array()))
+        if (a.value("type", "") == "ExternalIP" && !a.value("address", "").empty())
+          ips.push_back(a.value("address", ""));
   return ips;
 }
 
@@ -408,11 +431,18 @@ Result<std::string> apiserver_url(kube::Client& host, const std::string& ns) {
     if (port == 0) return Error("Service " + ns + "/" + kApiserverService + " has no node port yet");
     auto ips = node_ips(host);
     if (!ips) return ips.error();
-    if (ips->empty())
+    if (!ips->empty()) return with_port(ips->front(), port);
+    // No node says its address (kwok's fake nodes, some providers): the node port of the machine the
+    // host apiserver answers on, which is a node in kubeadm-style clusters.
+    const std::string h = url_host(host.config().server);
+    if (h.empty())
       return Error(
           "the host cluster has no node with an InternalIP to reach the node port " + std::to_string(port),
           ExitCode::failure, "use --apiserver-service-type LoadBalancer or ClusterIP");
-    return with_port(ips->front(), port);
+    std::cerr << "no node of the host reports an InternalIP or ExternalIP: trying the node port on the host "
+                 "apiserver's address "
+              << h << "\n";
+    return with_port(h, port);
   }
   if (type == "LoadBalancer") {
     for (const auto& i : svc->value("/status/loadBalancer/ingress"_json_pointer, json::array())) {
@@ -447,6 +477,7 @@ Result<InstallResult> install(kube::Client& host, const InstallRequest& req) {
     auto ips = node_ips(host);
     if (!ips) return ips.error();
     for (auto& ip : *ips) opts.apiserver_ips.push_back(ip);
+    if (auto h = url_host(host.config().server); ip_literal(h)) opts.apiserver_ips.push_back(h);
     auto made = make_pki(opts);
     if (!made) return made.error();
     p = std::move(*made);

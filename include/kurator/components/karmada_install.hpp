@@ -84,11 +84,12 @@ struct InstallRequest {
 Result<InstallResult> install(kube::Client& host, const InstallRequest& req);
 
 // Where the Karmada apiserver of `ns` is reachable from here, read from its Service: NodePort: the
-// first node's InternalIP and the node port; LoadBalancer: the ingress IP or hostname (empty while
-// none is assigned); ClusterIP: the cluster IP (reachable only from inside the cluster network).
+// first node's InternalIP (else ExternalIP; else the host apiserver's address) and the node port;
+// LoadBalancer: the ingress IP or hostname (empty while none is assigned); ClusterIP: the cluster IP
+// (reachable only from inside the cluster network).
 Result<std::string> apiserver_url(kube::Client& host, const std::string& ns);
 
-// The InternalIPs of the host's nodes (for the serving certificate's SANs).
+// The InternalIPs of the host's nodes, else their ExternalIPs (for the serving certificate's SANs).
 Result<std::vector<std::string>> node_ips(kube::Client& host);
 
 struct UninstallResult {
