@@ -62,10 +62,10 @@ _kurator() {
     "get clusters") words="--help -h" ;;
     "get kubeconfig") words="--help -h" ;;
     "install") words="karmada volcano --help -h" ;;
-    "install karmada") words="--help -h --provider --bin-dir --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
+    "install karmada") words="--help -h --provider --bin-dir --namespace -n --apiserver-service-type --image-registry --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "install volcano") words="--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version" ;;
     "uninstall") words="karmada volcano --help -h" ;;
-    "uninstall karmada") words="--help -h --provider" ;;
+    "uninstall karmada") words="--help -h --provider --namespace -n" ;;
     "uninstall volcano") words="--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version" ;;
     "join") words="karmada --help -h" ;;
     "join karmada") words="--help -h --karmada-kubeconfig --cluster-namespace --cluster-kubeconfig --cluster-context --cluster-provider --cluster-region --cluster-zones" ;;

@@ -60,10 +60,10 @@ _kurator() {
     "get clusters") words_list=(--help -h) ;;
     "get kubeconfig") words_list=(--help -h) ;;
     "install") words_list=(karmada volcano --help -h) ;;
-    "install karmada") words_list=(--help -h --provider --bin-dir --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
+    "install karmada") words_list=(--help -h --provider --bin-dir --namespace -n --apiserver-service-type --image-registry --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "install volcano") words_list=(--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version) ;;
     "uninstall") words_list=(karmada volcano --help -h) ;;
-    "uninstall karmada") words_list=(--help -h --provider) ;;
+    "uninstall karmada") words_list=(--help -h --provider --namespace -n) ;;
     "uninstall volcano") words_list=(--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version) ;;
     "join") words_list=(karmada --help -h) ;;
     "join karmada") words_list=(--help -h --karmada-kubeconfig --cluster-namespace --cluster-kubeconfig --cluster-context --cluster-provider --cluster-region --cluster-zones) ;;

@@ -429,7 +429,7 @@ void add_karmada_commands(CLI::App& app, Context& ctx) {
   auto* ik = install->add_subcommand(
       "karmada",
       "Install Karmada " + std::string(providers::versions::karmada) +
-          ". --provider local (available now): a real Karmada control plane as local processes in "
+          ". --provider local: a real Karmada control plane as local processes in "
           "$KURATOR_HOME/karmada, beside the local cluster of --kubeconfig/--context or standalone; admin "
           "kubeconfig $KURATOR_HOME/karmada/karmada-apiserver.config. --provider kubernetes: into the host "
           "cluster of --kubeconfig/--context (etcd, karmada-apiserver, aggregated-apiserver, "
