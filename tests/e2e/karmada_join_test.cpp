@@ -194,7 +194,7 @@ TEST_CASE("karmada join: two members join, become Ready and are listed by get cl
     for (const auto& cond : cj["status"]["conditions"])
       if (cond["type"] == "Ready" && cond["status"] == "True") ready = true;
     CHECK(ready);
-    for (const std::string s : {std::string(name), std::string(name) + "-impersonator"}) {
+    for (const std::string& s : {std::string(name), std::string(name) + "-impersonator"}) {
       auto sec = karmada.kubectl({"get", "secret", s, "-n", "karmada-cluster", "-o", "json"});
       REQUIRE(sec.exit_code == 0);
       auto sj = parse(sec.out);
