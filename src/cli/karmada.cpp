@@ -93,6 +93,15 @@ void print_dry_run(Context& ctx, const json& plan, const std::vector<json>& host
   std::cout.flush();
 }
 
+// A dry-run plan: YAML for table output, else as -o asks.
+void print_document(Context& ctx, const json& doc) {
+  if (ctx.g.output == "table")
+    std::cout << yaml::dump(doc);
+  else
+    ctx.print(doc, {}, {});
+  std::cout.flush();
+}
+
 Status run_install_kubernetes(Context& ctx, const InstallFlags& f) {
   ki::Options o;
   o.namespace_ = f.namespace_;
@@ -207,11 +216,7 @@ Status run_uninstall_kubernetes(Context& ctx, const UninstallFlags& f) {
                                         std::string(ki::kManagedByLabel) + "=kurator) and everything in it"})},
                 {"remove", in_cluster_kubeconfig(ctx).string()},
                 {"note", "nothing was changed"}};
-    if (ctx.g.output == "table")
-      std::cout << yaml::dump(doc);
-    else
-      ctx.print(doc, {}, {});
-    std::cout.flush();
+    print_document(ctx, doc);
     return {};
   }
   auto r = ki::uninstall(**host, f.namespace_, in_cluster_kubeconfig(ctx), ctx.wait_timeout());
@@ -270,11 +275,7 @@ Status run_dry_run(Context& ctx, local::Provider& provider, const local::CreateO
   doc["kind"] = "LocalKarmadaPlan";
   if (plan->already_running) {
     doc["note"] = "the local Karmada is installed and running: install would do nothing";
-    if (ctx.g.output == "table")
-      std::cout << yaml::dump(doc);
-    else
-      ctx.print(doc, {}, {});
-    std::cout.flush();
+    print_document(ctx, doc);
     return {};
   }
   // The ports the plan picked, read back from its processes' flags.
@@ -408,11 +409,7 @@ Status run_uninstall(Context& ctx, const UninstallFlags& f) {
     for (const auto& c : st->components)
       if (c.running) doc["stop"].push_back(json{{"name", c.name}, {"pid", *c.pid}});
     doc["note"] = "nothing was changed";
-    if (ctx.g.output == "table")
-      std::cout << yaml::dump(doc);
-    else
-      ctx.print(doc, {}, {});
-    std::cout.flush();
+    print_document(ctx, doc);
     return {};
   }
   KURATOR_TRY(provider.remove_karmada());
