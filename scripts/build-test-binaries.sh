@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds, from Go modules only, the real binaries kurator's local control plane and e2e tests use:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm and Karmada's
-# aggregated-apiserver, controller-manager, scheduler, webhook and karmadactl, at the versions
-# pinned in scripts/versions.env. Results are cached outside the repo, keyed by version:
+# aggregated-apiserver, controller-manager, scheduler, webhook and karmadactl, the Prometheus Operator
+# and Thanos, at the versions pinned in scripts/versions.env. Results are cached outside the repo, keyed by version:
 #   $KURATOR_BIN_CACHE/<component>-<version>/<binary>      (default ~/.cache/kurator/bin)
 # and published as a local mirror laid out like the upstream release pages, with a catalog overlay
 # holding the sha256 of these local builds:
@@ -119,6 +119,42 @@ build_karmada() {
   done
 }
 
+build_prometheus_operator() {
+  # The root go.mod replaces its pkg/apis/monitoring and pkg/client submodules with local folders, so
+  # `go install` refuses it: a wrapper module requires the root and both submodules at the same version.
+  local v=$PROMETHEUS_OPERATOR_VERSION c=prometheus-operator m=github.com/prometheus-operator/prometheus-operator
+  have "$c" "$v" prometheus-operator && { log "$c $v: cached"; return; }
+  log "$c $v: building $m/cmd/operator"
+  local d="$work/$c-$v"
+  mkdir -p "$d/out"
+  printf 'module kurator.local/%s-wrapper\n\ngo 1.26.0\n\nrequire (\n\t%s %s\n\t%s/pkg/apis/monitoring %s\n\t%s/pkg/client %s\n)\n' \
+    "$c" "$m" "$v" "$m" "$v" "$m" "$v" >"$d/go.mod"
+  printf 'package tools\n\nimport _ "%s/cmd/operator"\n' "$m" >"$d/tools.go"
+  quiet "$c-$v" bash -c 'cd "$1" && go mod download "$2@$3" && go build -trimpath -ldflags "$4" -o out/prometheus-operator "$2/cmd/operator"' \
+    _ "$d" "$m" "$v" "-s -w -X github.com/prometheus/common/version.Version=${v#v}"
+  mkdir -p "$cache/$c-$v"
+  install -m 0755 "$d/out/prometheus-operator" "$cache/$c-$v/prometheus-operator"
+}
+
+build_thanos() {
+  # Six module->module replace lines: build inside a writable copy of the module's own source (it has
+  # its go.sum), as its Makefile does.
+  local v=$THANOS_VERSION
+  have thanos "$v" thanos && { log "thanos $v: cached"; return; }
+  log "thanos $v: building github.com/thanos-io/thanos/cmd/thanos"
+  local d="$work/thanos-$v"
+  rm -rf "$d"; mkdir -p "$d"
+  quiet "thanos-$v" bash -c '
+    set -e
+    dir=$(cd "$1" && go mod download -json "github.com/thanos-io/thanos@$2" | sed -n "s/.*\"Dir\": \"\(.*\)\".*/\1/p")
+    cp -r "$dir" "$1/src"; chmod -R u+w "$1/src"
+    cd "$1/src" && go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${2#v}" -o ../thanos ./cmd/thanos' \
+    _ "$d" "$v"
+  mkdir -p "$cache/thanos-$v"
+  install -m 0755 "$d/thanos" "$cache/thanos-$v/thanos"
+  rm -rf "$d/src"
+}
+
 publish_mirror() {
   # Lay the binaries out at the paths of their upstream release URLs (see manifests/catalog.yaml),
   # packed the way upstream packs them, and record their digests in a catalog overlay.
@@ -160,5 +196,7 @@ build_simple helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm \
   "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" helm.sh/helm/v3
 build_kubernetes
 build_karmada
+build_prometheus_operator
+build_thanos
 publish_mirror
 log "all test binaries present under $cache"
