@@ -145,3 +145,18 @@ TEST_CASE("render_plan: a comment line per target naming its apiserver, then its
         "# m1 (https://127.0.0.1:1): 1 object\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"
         "# m2 (https://127.0.0.1:2): 0 objects\n");
 }
+
+TEST_CASE("render_plan: Secret data and stringData values are redacted, their keys kept",
+          "[unit][fleet][plan]") {
+  auto secret = json::parse(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"n"},
+    "data":{"thanos.yaml":"c2VjcmV0LWtleQ=="},"stringData":{"deploy-key":"px-dep-top-secret"}})");
+  std::vector<fleet::PlannedStep> plan = {{"m1", "https://127.0.0.1:1", {secret}}};
+  auto text = fleet::render_plan(plan);
+  CHECK(text.find("c2VjcmV0LWtleQ==") == std::string::npos);
+  CHECK(text.find("px-dep-top-secret") == std::string::npos);
+  CHECK(text.find("thanos.yaml: <redacted>") != std::string::npos);
+  CHECK(text.find("deploy-key: <redacted>") != std::string::npos);
+  // Not a Secret: unchanged.
+  auto cm = json::parse(R"({"kind":"ConfigMap","data":{"a":"b"}})");
+  CHECK(fleet::redact_secret(cm) == cm);
+}
