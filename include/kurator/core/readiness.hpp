@@ -15,7 +15,9 @@ struct ReadyState {
 
 // Deployment, StatefulSet, DaemonSet, ReplicaSet (observedGeneration + counts), Job (Complete/Failed),
 // Pod (Ready condition / Succeeded), CustomResourceDefinition (Established), APIService (Available),
-// Service (LoadBalancer needs an ingress), PersistentVolumeClaim (Bound), Namespace (Active), any
+// Service (LoadBalancer needs an ingress), PersistentVolumeClaim (Bound), Namespace (Active), the
+// Prometheus Operator's Prometheus/PrometheusAgent/Alertmanager/ThanosRuler (Reconciled and Available True
+// for the current generation), any
 // object with a Ready condition (observedGeneration respected); anything else is ready once it exists.
 ReadyState evaluate(const nlohmann::json& obj);
 

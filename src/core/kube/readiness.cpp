@@ -367,6 +367,26 @@ ReadyState generic(const json& obj) {
   return ready("exists");
 }
 
+// The Prometheus Operator's workloads (Prometheus, PrometheusAgent, Alertmanager, ThanosRuler): its
+// statefulset reporter writes Available (True/Degraded/False) and Reconciled, each with the generation it
+// is for; ready = both True for the current generation.
+ReadyState monitoring(const json& obj) {
+  long long generation = get_int(obj, {"metadata", "generation"}, 0);
+  for (const char* type : {"Reconciled", "Available"}) {
+    const json* c = condition(obj, type);
+    if (!c) return progressing(fmt::format("waiting for the operator to report {}", type));
+    long long observed = get_int(*c, {"observedGeneration"}, 0);
+    if (generation > 0 && observed < generation)
+      return progressing(fmt::format("waiting for generation {} to be observed ({} is for {})", generation,
+                                     type, observed));
+    std::string status = str_field(*c, "status");
+    if (status != "True")
+      return progressing(type + std::string("=") + (status.empty() ? "Unknown" : status) + " " +
+                         describe_condition(*c, ""));
+  }
+  return ready("Available, Reconciled");
+}
+
 }  // namespace
 
 ReadyState evaluate(const nlohmann::json& obj) {
@@ -391,6 +411,9 @@ ReadyState evaluate(const nlohmann::json& obj) {
   }
   if (group == "apiextensions.k8s.io" && kind == "CustomResourceDefinition") return crd(obj);
   if (group == "apiregistration.k8s.io" && kind == "APIService") return apiservice(obj);
+  if (group == "monitoring.coreos.com" &&
+      (kind == "Prometheus" || kind == "PrometheusAgent" || kind == "Alertmanager" || kind == "ThanosRuler"))
+    return monitoring(obj);
   return generic(obj);
 }
 

@@ -357,3 +357,31 @@ TEST_CASE("format_conditions renders one condition per line", "[readiness][condi
   json none = json::parse(R"json({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})json");
   CHECK(format_conditions(none).empty());
 }
+
+TEST_CASE("readiness: a Prometheus is ready when Reconciled and Available are True for its generation",
+          "[unit][kube][readiness]") {
+  auto prom = json::parse(R"({"apiVersion":"monitoring.coreos.com/v1","kind":"Prometheus",
+    "metadata":{"name":"k","namespace":"monitoring","generation":2},"status":{"conditions":[
+      {"type":"Available","status":"True","observedGeneration":2},
+      {"type":"Reconciled","status":"True","observedGeneration":2}]}})");
+  CHECK(evaluate(prom).ready());
+  // No status yet: waiting for the operator.
+  auto fresh = prom;
+  fresh.erase("status");
+  auto st = evaluate(fresh);
+  CHECK_FALSE(st.ready());
+  CHECK(st.reason == "waiting for the operator to report Reconciled");
+  // Conditions for an older generation.
+  auto old = prom;
+  old["metadata"]["generation"] = 3;
+  st = evaluate(old);
+  CHECK_FALSE(st.ready());
+  CHECK(st.reason == "waiting for generation 3 to be observed (Reconciled is for 2)");
+  // Degraded: not ready, with the operator's reason and message.
+  auto degraded = prom;
+  degraded["status"]["conditions"][0] = {{"type", "Available"}, {"status", "Degraded"}, {"observedGeneration", 2},
+                                         {"reason", "SomePodsNotReady"}, {"message", "1/2 pods ready"}};
+  st = evaluate(degraded);
+  CHECK_FALSE(st.ready());
+  CHECK(st.reason == "Available=Degraded SomePodsNotReady: 1/2 pods ready");
+}
