@@ -1,9 +1,12 @@
 // The fleet flags, shared by every installer and `status`.
 #include <kurator/cli/fleet_flags.hpp>
 #include <kurator/fleet/karmada.hpp>
+#include <kurator/util/yaml.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <iostream>
 
 namespace kurator::cli {
 
@@ -53,6 +56,47 @@ Result<std::unique_ptr<fleet::Fleet>> open_fleet(const Context& ctx, const Fleet
   else
     spdlog::info("fleet: direct, member{} {}", names.size() == 1 ? "" : "s", fmt::join(names, ", "));
   return fl;
+}
+
+std::string members_of(const fleet::Fleet& f) {
+  std::string out;
+  for (const auto& m : f.members()) out += (out.empty() ? "" : ", ") + m.name;
+  return out;
+}
+
+void print_delete_plan(const std::vector<fleet::PlannedStep>& plan) {
+  for (const auto& step : plan) {
+    std::vector<nlohmann::json> ids;
+    for (auto it = step.objects.rbegin(); it != step.objects.rend(); ++it) {
+      nlohmann::json id = {{"apiVersion", (*it)["apiVersion"]},
+                           {"kind", (*it)["kind"]},
+                           {"metadata", {{"name", (*it)["metadata"]["name"]}}}};
+      if ((*it)["metadata"].contains("namespace")) id["metadata"]["namespace"] = (*it)["metadata"]["namespace"];
+      ids.push_back(std::move(id));
+    }
+    std::cout << fmt::format("# {} ({}): would delete {} objects\n", step.target, step.server, ids.size());
+    for (const auto& id : ids) std::cout << "---\n" << yaml::dump(id);
+  }
+  std::cout << std::flush;
+}
+
+void add_apply_rows(const fleet::ApplyReport& report, nlohmann::json& items,
+                    std::vector<std::vector<std::string>>& rows, const nlohmann::json& extra) {
+  for (const auto& s : report.steps) {
+    nlohmann::json item = extra;
+    item.update({{"target", s.target}, {"server", s.server}, {"objects", s.objects}, {"changed", s.changed}});
+    items.push_back(std::move(item));
+    rows.push_back({s.target, s.server, std::to_string(s.objects),
+                    s.changed.empty() ? "unchanged" : std::to_string(s.changed.size()) + " changed"});
+  }
+}
+
+void add_remove_rows(const fleet::RemoveReport& report, nlohmann::json& items,
+                     std::vector<std::vector<std::string>>& rows) {
+  for (const auto& s : report.steps) {
+    items.push_back({{"target", s.target}, {"deleted", s.deleted}, {"absent", s.absent}});
+    rows.push_back({s.target, std::to_string(s.deleted), std::to_string(s.absent)});
+  }
 }
 
 }  // namespace kurator::cli

@@ -21,12 +21,6 @@ struct VolcanoFlags {
   std::string version;
 };
 
-std::string members_of(const fleet::Fleet& f) {
-  std::vector<std::string> n;
-  for (const auto& m : f.members()) n.push_back(m.name);
-  return fmt::format("{}", fmt::join(n, ", "));
-}
-
 Result<fleet::Workload> prepare(const Context& ctx, const VolcanoFlags& f) {
   auto store = artifacts::open_store(ctx.home(), f.store);
   if (!store) return store.error();
@@ -60,16 +54,7 @@ Status run_install(Context& ctx, const VolcanoFlags& f) {
     spdlog::info("volcano {} installed and ready in {}", version, members_of(**fl));
   nlohmann::json items = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
-  for (const auto& s : report->steps) {
-    items.push_back({{"component", "volcano"},
-                     {"version", version},
-                     {"target", s.target},
-                     {"server", s.server},
-                     {"objects", s.objects},
-                     {"changed", s.changed}});
-    rows.push_back({s.target, s.server, std::to_string(s.objects),
-                    s.changed.empty() ? "unchanged" : std::to_string(s.changed.size()) + " changed"});
-  }
+  add_apply_rows(*report, items, rows, {{"component", "volcano"}, {"version", version}});
   ctx.print({{"component", "volcano"},
              {"version", version},
              {"mode", fleet::to_string((*fl)->mode())},
@@ -87,21 +72,7 @@ Status run_uninstall(Context& ctx, const VolcanoFlags& f) {
   if (ctx.g.dry_run) {
     auto plan = (*fl)->plan(*w);
     if (!plan) return plan.error();
-    // What would be deleted, where, in the order it would be (reverse of the apply order).
-    for (auto& step : *plan) {
-      std::vector<nlohmann::json> ids;
-      for (auto it = step.objects.rbegin(); it != step.objects.rend(); ++it) {
-        nlohmann::json id = {{"apiVersion", (*it)["apiVersion"]},
-                             {"kind", (*it)["kind"]},
-                             {"metadata", {{"name", (*it)["metadata"]["name"]}}}};
-        if ((*it)["metadata"].contains("namespace"))
-          id["metadata"]["namespace"] = (*it)["metadata"]["namespace"];
-        ids.push_back(std::move(id));
-      }
-      std::cout << fmt::format("# {} ({}): would delete {} objects\n", step.target, step.server, ids.size());
-      for (const auto& id : ids) std::cout << "---\n" << yaml::dump(id);
-    }
-    std::cout << std::flush;
+    print_delete_plan(*plan);
     return {};
   }
   spdlog::info("removing volcano from {} ({} mode)", members_of(**fl), fleet::to_string((*fl)->mode()));
@@ -113,10 +84,7 @@ Status run_uninstall(Context& ctx, const VolcanoFlags& f) {
     spdlog::info("volcano removed from {}", members_of(**fl));
   nlohmann::json items = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
-  for (const auto& s : report->steps) {
-    items.push_back({{"target", s.target}, {"deleted", s.deleted}, {"absent", s.absent}});
-    rows.push_back({s.target, std::to_string(s.deleted), std::to_string(s.absent)});
-  }
+  add_remove_rows(*report, items, rows);
   ctx.print({{"component", "volcano"}, {"mode", fleet::to_string((*fl)->mode())}, {"steps", items}},
             {"TARGET", "DELETED", "NOT-THERE"}, rows);
   return {};

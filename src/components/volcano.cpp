@@ -7,15 +7,6 @@
 namespace kurator::components::volcano {
 namespace {
 
-std::string label_of(const json& obj, const char* key) {
-  auto m = obj.find("metadata");
-  if (m == obj.end() || !m->is_object()) return {};
-  auto l = m->find("labels");
-  if (l == m->end() || !l->is_object()) return {};
-  auto v = l->find(key);
-  return v != l->end() && v->is_string() ? v->get<std::string>() : std::string();
-}
-
 Result<std::vector<json>> read_release(const std::filesystem::path& dir, const std::string& version) {
   auto file = dir / kReleaseFile;
   auto text = fs::read_file(file);
@@ -33,13 +24,7 @@ Result<std::vector<json>> objects_from(std::string_view yaml_text, const std::st
   auto docs = yaml::parse_all(yaml_text, source);
   if (!docs) return docs.error();
   KURATOR_TRY(kube::validate_objects(*docs, source));
-  for (auto& o : *docs) {
-    json& labels = o["metadata"]["labels"];
-    if (!labels.is_object()) labels = json::object();
-    labels[kManagedByLabel] = "kurator";
-    labels[kComponentLabel] = kName;
-    labels[kVersionLabel] = version;
-  }
+  label_objects(*docs, kName, version);
   return docs;
 }
 
@@ -68,9 +53,7 @@ fleet::Workload workload(std::vector<json> objects) {
 }
 
 std::string version_of(const std::vector<json>& objects) {
-  for (const auto& o : objects)
-    if (auto v = label_of(o, kVersionLabel); !v.empty()) return v;
-  return {};
+  return components::version_of(objects);
 }
 
 Result<fleet::ApplyReport> install(fleet::Fleet& fleet, const fleet::Workload& w,

@@ -29,4 +29,19 @@ fleet::Selection selection(const Context& ctx, const FleetFlags& f);
 Result<std::unique_ptr<fleet::Fleet>> open_fleet(const Context& ctx, const FleetFlags& f,
                                                  bool require_reachable = true);
 
+// "m1, m2": the fleet's member names, for messages.
+std::string members_of(const fleet::Fleet& f);
+
+// For an uninstall's --dry-run: per target, the objects that would be deleted, in the order they would be
+// (the reverse of the apply order), as identities only.
+void print_delete_plan(const std::vector<fleet::PlannedStep>& plan);
+
+// An install's result rows (TARGET SERVER OBJECTS RESULT) and JSON items for ctx.print, from one or more
+// apply reports (a workload each).
+void add_apply_rows(const fleet::ApplyReport& report, nlohmann::json& items,
+                    std::vector<std::vector<std::string>>& rows, const nlohmann::json& extra = nlohmann::json::object());
+// An uninstall's rows (TARGET DELETED NOT-THERE) and items.
+void add_remove_rows(const fleet::RemoveReport& report, nlohmann::json& items,
+                     std::vector<std::vector<std::string>>& rows);
+
 }  // namespace kurator::cli

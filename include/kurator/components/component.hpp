@@ -50,4 +50,15 @@ const Component* find(const std::string& name);
 std::string check_ready(kube::Client& c, const std::string& api_version, const std::string& kind,
                         const std::string& ns, const std::string& name);
 
+// The labels kurator puts on every object it installs (and `status` reads back).
+inline constexpr const char* kComponentLabel = "kurator.dev/component";
+inline constexpr const char* kVersionLabel = "kurator.dev/version";
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+// Sets those three labels on every object (managed-by=kurator).
+void label_objects(std::vector<nlohmann::json>& objects, const std::string& component, const std::string& version);
+// An object's label `key`, "" when absent.
+std::string label_of(const nlohmann::json& obj, const std::string& key);
+// The kurator.dev/version the objects carry, "" when none.
+std::string version_of(const std::vector<nlohmann::json>& objects);
+
 }  // namespace kurator::components

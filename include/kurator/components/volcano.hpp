@@ -20,10 +20,10 @@ inline constexpr const char* kName = "volcano";
 inline constexpr const char* kArtifact = "volcano";                      // catalog name (kind files)
 inline constexpr const char* kReleaseFile = "volcano-development.yaml";  // member of the artifact
 inline constexpr const char* kNamespace = "volcano-system";
-// Labels kurator puts on every object it installs (and `status` reads back).
-inline constexpr const char* kComponentLabel = "kurator.dev/component";
-inline constexpr const char* kVersionLabel = "kurator.dev/version";
-inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+// kurator's labels (component.hpp), under the names this header has always given them.
+using components::kComponentLabel;
+using components::kManagedByLabel;
+using components::kVersionLabel;
 // The workloads whose availability "healthy" means.
 inline const std::vector<std::string> kDeployments = {"volcano-admission", "volcano-controllers",
                                                       "volcano-scheduler"};
