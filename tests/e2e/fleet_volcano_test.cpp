@@ -20,6 +20,7 @@
 
 #include "support/fleet.hpp"
 #include "support/fleet_karmada.hpp"
+#include "support/fleet_members.hpp"
 #include "support/mirror.hpp"
 #include "support/test_env.hpp"
 
@@ -28,55 +29,19 @@ using json = nlohmann::json;
 namespace stdfs = std::filesystem;
 
 namespace {
+using test::client_for;
+using test::e2e_ready_to_run;
+using test::karmada_ready;
+using test::KarmadaMembers;
+using test::merged_kubeconfig;
+using test::with;
 
 bool ready_to_run() {
-  if (auto why = test::e2e_skip_reason(); !why.empty()) {
-    test::skip(why);
-    return false;
-  }
-  test::require_isolated_network();
-  return true;
+  return e2e_ready_to_run();
 }
 
 stdfs::path release_file() {
   return test::fixtures_dir() / "volcano-v1.15.1" / "volcano-development.yaml";
-}
-
-// One kubeconfig whose contexts are the given clusters', each named after its cluster, plus extra
-// contexts name -> server without credentials.
-stdfs::path merged_kubeconfig(const stdfs::path& dir, const std::vector<test::FleetCluster>& clusters,
-                              const std::vector<std::pair<std::string, std::string>>& extra = {}) {
-  json out = {{"apiVersion", "v1"},     {"kind", "Config"},          {"clusters", json::array()},
-              {"users", json::array()}, {"contexts", json::array()}, {"current-context", clusters[0].name}};
-  for (const auto& c : clusters) {
-    auto text = fs::read_file(c.kubeconfig);
-    REQUIRE(text.ok());
-    auto doc = yaml::parse_one(*text, c.kubeconfig.string());
-    REQUIRE(doc.ok());
-    for (const char* s : {"clusters", "users"})
-      for (const auto& e : (*doc)[s]) out[s].push_back(e);
-    // The local kubeconfig's context is kurator-<name>: here it is named after the cluster.
-    for (auto e : (*doc)["contexts"]) {
-      e["name"] = c.name;
-      out["contexts"].push_back(e);
-    }
-  }
-  for (const auto& [name, server] : extra) {
-    out["clusters"].push_back(
-        {{"name", name}, {"cluster", {{"server", server}, {"insecure-skip-tls-verify", true}}}});
-    out["contexts"].push_back({{"name", name}, {"context", {{"cluster", name}}}});
-  }
-  auto p = dir / "fleet-kubeconfig";
-  REQUIRE(fs::write_private_file(p, out.dump()).ok());
-  return p;
-}
-
-kube::Client client_for(const stdfs::path& kubeconfig) {
-  kubeconfig::LoadOptions lo;
-  lo.explicit_path = kubeconfig.string();
-  auto cfg = kubeconfig::load(lo);
-  REQUIRE(cfg.ok());
-  return kube::Client(*cfg);
 }
 
 // Volcano's objects as upstream ships them (what must exist after install and be gone after uninstall).
@@ -108,11 +73,6 @@ struct Uninstaller {
     if (r.exit_code != 0) std::cerr << "cleanup: uninstall volcano failed: " << r.err << "\n";
   }
 };
-
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 }  // namespace
 
@@ -304,45 +264,12 @@ TEST_CASE("e2e fleet direct: --clusters naming an unknown context, or an unreach
 
 namespace {
 
-struct KarmadaMembers {
-  test::FleetCluster a, b;  // joined as "fk1" / "fk2"
-};
-KarmadaMembers& karmada_members(test::Fleet& fleet) {
-  static KarmadaMembers m = [&] {
-    KarmadaMembers x;
-    x.a = fleet.create_extra("e2e-fleet-k1", 1);
-    x.b = fleet.create_extra("e2e-fleet-k2", 1);
-    return x;
-  }();
-  return m;
-}
-
-void join(test::Fleet& fleet, const std::string& name, const test::FleetCluster& c) {
-  auto r = fleet.kurator({"join", "karmada", name, "--cluster-kubeconfig", c.kubeconfig.string()}, true);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-}
-
 fleet::Selection karmada_selection(const test::LocalKarmada& k) {
   fleet::Selection sel;
   sel.mode = fleet::Mode::karmada;
   sel.karmada_kubeconfig = k.kubeconfig();
   sel.clusters = {"fk1", "fk2"};
   return sel;
-}
-
-bool karmada_ready(test::Fleet*& fleet, test::LocalKarmada*& karmada, KarmadaMembers*& members) {
-  if (!ready_to_run()) return false;
-  if (auto why = test::LocalKarmada::skip_reason(); !why.empty()) {
-    test::skip(why);
-    return false;
-  }
-  fleet = &test::Fleet::get();
-  karmada = &test::LocalKarmada::get(*fleet);
-  members = &karmada_members(*fleet);
-  join(*fleet, "fk1", members->a);  // idempotent: a re-run is a no-op
-  join(*fleet, "fk2", members->b);
-  return true;
 }
 
 }  // namespace

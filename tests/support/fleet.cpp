@@ -33,6 +33,14 @@ stdfs::path cached(const std::string& component, std::string_view version, const
   return bin_cache() / (component + "-" + std::string(version)) / binary;
 }
 
+}  // namespace
+
+stdfs::path cached_binary(const std::string& component, std::string_view version, const std::string& binary) {
+  return cached(component, version, binary);
+}
+
+namespace {
+
 Fleet* g_fleet = nullptr;
 int g_reaper_pid = -1;
 std::mutex g_mu;

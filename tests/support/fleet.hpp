@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,10 @@ bool network_isolated();
 // KURATOR_E2E_ALLOW_HOST_NETWORK=1: the control plane dials Service/Pod addresses that must not leave
 // the machine. Run the tests through scripts/netns-run.sh.
 void require_isolated_network();
+// A binary scripts/build-test-binaries.sh built: $KURATOR_BIN_CACHE (default ~/.cache/kurator/bin)
+// /<component>-<version>/<binary> (whether it exists or not).
+std::filesystem::path cached_binary(const std::string& component, std::string_view version,
+                                    const std::string& binary);
 // The real kubectl of the pinned Kubernetes version (empty path when missing).
 std::filesystem::path kubectl_bin();
 
