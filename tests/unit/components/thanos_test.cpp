@@ -317,6 +317,7 @@ TEST_CASE("thanos host objects: kube-thanos edited for v0.42.2", "[unit][compone
     for (const auto& c : (*w)["spec"]["template"]["spec"]["containers"])
       CHECK(c["image"] == "quay.io/thanos/thanos:v0.42.2");
     args[name] = thanos::container_args(*w, kc.second);
+    CHECK(thanos::container_args(*w, "no-such-container").empty());
     REQUIRE_FALSE(args[name].empty());
     for (const auto& a : args[name]) {
       CHECK(a.rfind("--store=", 0) != 0);
