@@ -49,6 +49,7 @@ if [ "${KURATOR_SKIP_E2E:-0}" != 1 ]; then
   scripts/netns-run.sh bash -c '
     cd "$1"
     cleanup() {
+      for f in e2e-fleet/test-processes/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
       for d in e2e-fleet/clusters/*/; do
         [ -d "$d" ] && KURATOR_HOME=$PWD/e2e-fleet ./kurator delete cluster "$(basename "$d")" --provider local >&2
       done

@@ -155,6 +155,7 @@ void Fleet::start_reaper() {
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   const std::string script =
       "cat >/dev/null 2>&1; b=$1; h=$2; "
+      "for f in \"$h\"/test-processes/*.pid; do [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; done; "
       "[ -d \"$h\"/karmada ] && KURATOR_HOME=\"$h\" \"$b\" uninstall karmada --provider local >/dev/null 2>&1; "
       "for d in \"$h\"/clusters/*/; do [ -d \"$d\" ] || continue; "
       "KURATOR_HOME=\"$h\" \"$b\" delete cluster \"$(basename \"$d\")\" --provider local >/dev/null 2>&1; "
@@ -240,6 +241,9 @@ void Fleet::teardown(bool shared_too) {
   Fleet* f = g_fleet;
   g_fleet = nullptr;
   std::error_code ec;
+  // Test helpers' processes beside the clusters (tests/support/fleet_operators.hpp) first.
+  for (const auto& entry : stdfs::directory_iterator(f->m_home / "test-processes", ec))
+    if (auto pid = process::read_pid_file(entry.path()); pid && *pid > 0) process::stop_pid(*pid, std::chrono::seconds(5));
   // The local Karmada (tests/support/fleet_karmada.hpp) first: it may sit beside the host cluster.
   if (stdfs::exists(f->m_home / "karmada")) {
     auto r = f->kurator({"uninstall", "karmada", "--provider", "local"});

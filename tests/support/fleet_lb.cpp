@@ -32,7 +32,11 @@ LoadBalancerStandIn::LoadBalancerStandIn(const FleetCluster& cluster, std::strin
           auto now = std::chrono::steady_clock::now();
           auto [it, fresh] = first_seen.emplace(key, now);
           if (now - it->second < delay) continue;
-          auto r = client.patch_status(s, {{"status", {{"loadBalancer", {{"ingress", {{{"ip", ip}}}}}}}}});
+          nlohmann::json svc = s;  // list items carry no apiVersion/kind
+          svc["apiVersion"] = "v1";
+          svc["kind"] = "Service";
+          auto r = client.patch_status(svc, {{"status", {{"loadBalancer", {{"ingress", {{{"ip", ip}}}}}}}}});
+          if (!r) std::cerr << "[lb stand-in " << name << "] " << r.error().message << "\n";
           if (r) {
             ++m_assigned;
             std::cerr << "[lb stand-in " << name << "] " << key.substr(0, key.rfind('/')) << " -> " << ip << "\n";

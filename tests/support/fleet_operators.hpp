@@ -2,8 +2,11 @@
 // own projects run them for development (the in-cluster Deployments kurator installs are run by kwok,
 // which makes their pods Ready but runs nothing).
 #pragma once
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "support/fleet.hpp"
 
@@ -13,6 +16,12 @@ namespace kurator::test {
 // set to the cluster's kubeconfig (the operator has no --kubeconfig flag), --web.listen-address on
 // loopback, no kubelet Service management. It turns kurator's Prometheus objects into StatefulSets and
 // writes their status conditions itself. Stopped when the object dies.
+//
+// The operator reads once, at startup, which monitoring.coreos.com CRDs exist (it exits when none do, and a
+// missing one disables its controller for good), so the helper starts it once kurator's install has made
+// all 10 served by the apiserver's discovery — when its pod would start — and, like a kubelet, again
+// whenever it exits. Its pid file lives in the fleet's home (test-processes/): the fleet's teardown and
+// reaper stop it when this process cannot.
 class PrometheusOperator {
  public:
   static constexpr const char* kVersion = "v0.93.0";
@@ -26,12 +35,17 @@ class PrometheusOperator {
   PrometheusOperator& operator=(const PrometheusOperator&) = delete;
 
   bool running() const;
-  // The operator's log so far (for failure messages).
+  // How many times it was started.
+  int starts() const { return m_starts.load(); }
+  // The operator's log so far (every start appends; for failure messages).
   std::string log() const;
 
  private:
-  std::filesystem::path m_dir;
-  int m_pid = -1;
+  std::filesystem::path m_dir, m_pid_file;
+  std::atomic<int> m_pid{-1};
+  std::atomic<int> m_starts{0};
+  std::atomic<bool> m_stop{false};
+  std::thread m_supervisor;
 };
 
 }  // namespace kurator::test
