@@ -1,6 +1,7 @@
 // The component registry: one line per installer.
 #include <kurator/components/component.hpp>
 #include <kurator/components/prometheus.hpp>
+#include <kurator/components/thanos_install.hpp>
 #include <kurator/components/volcano.hpp>
 #include <kurator/core/readiness.hpp>
 
@@ -10,6 +11,7 @@ const std::vector<Component>& registry() {
   static const std::vector<Component> all = {
       volcano::component(),
       prometheus::component(),
+      thanos::component(),
   };
   return all;
 }

@@ -3,6 +3,7 @@
 // objects from components/karmada.hpp.
 #include <kurator/components/karmada.hpp>
 #include <kurator/components/karmada_install.hpp>
+#include <kurator/fleet/fleet.hpp>
 #include <kurator/core/http.hpp>
 #include <kurator/core/kubeconfig.hpp>
 #include <kurator/core/waiter.hpp>
@@ -29,7 +30,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr const char* kClusterDomain = "cluster.local";
-constexpr const char* kRedacted = "<redacted>";
 
 // The host manifests, in apply order (apply_all orders by kind anyway).
 constexpr const char* kHostManifests[] = {"karmada/host/etcd.yaml",
@@ -392,12 +392,7 @@ Result<std::vector<json>> host_objects(const Options& o, const Pki& p) {
 }
 
 json redact(const json& obj) {
-  json out = obj;
-  if (out.value("kind", "") != "Secret") return out;
-  for (const char* field : {"data", "stringData"})
-    if (out.contains(field) && out[field].is_object())
-      for (auto& [k, v] : out[field].items()) v = kRedacted;
-  return out;
+  return fleet::redact_secret(obj);
 }
 
 Result<std::vector<std::string>> node_ips(kube::Client& host) {

@@ -14,6 +14,7 @@
 // The object-store config holds credentials: no error of this module ever contains a value from it, and
 // host_objects puts it only in the Secret (which is mounted as a file: it never appears in an argument).
 #pragma once
+#include <kurator/components/component.hpp>
 #include <kurator/core/artifacts.hpp>
 #include <kurator/util/result.hpp>
 
@@ -44,10 +45,10 @@ inline constexpr const char* kEndpointsKey = "endpoints.yaml";
 inline constexpr const char* kEndpointsDir = "/etc/thanos/endpoints";
 inline constexpr const char* kHashringConfigMap = "hashring-config";  // kube-thanos' name
 inline constexpr const char* kHashringKey = "hashrings.json";
-// Same label keys as volcano.hpp.
-inline constexpr const char* kComponentLabel = "kurator.dev/component";
-inline constexpr const char* kVersionLabel = "kurator.dev/version";
-inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+// kurator's labels (component.hpp).
+using components::kComponentLabel;
+using components::kManagedByLabel;
+using components::kVersionLabel;
 // Workload (and container) names, as kube-thanos names them.
 inline constexpr const char* kQuery = "thanos-query";
 inline constexpr const char* kStore = "thanos-store";
