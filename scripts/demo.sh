@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The kurator demo on this machine: builds kurator and the real Kubernetes and Karmada binaries (cached), then, in a
+# The kurator demo on this machine: builds kurator and the real Kubernetes, Karmada, Prometheus Operator and
+# Thanos binaries (cached), then, in a
 # private network namespace, makes the fleet: a host and two member clusters (kwok nodes), a real local
-# Karmada beside the host, both members joined, Volcano installed into both through Karmada, `kurator status`.
+# Karmada beside the host, both members joined, Volcano installed into both through Karmada, Prometheus and
+# Thanos across the fleet (the real Prometheus Operator beside each member, a FILESYSTEM bucket), `kurator status`.
 # Release files come from the upstream fixtures (../shared/fixtures/upstream or $KURATOR_FIXTURES) laid
 # out as a local mirror: nothing leaves the machine.
 #
