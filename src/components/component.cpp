@@ -1,5 +1,6 @@
 // The component registry: one line per installer.
 #include <kurator/components/component.hpp>
+#include <kurator/components/pixie.hpp>
 #include <kurator/components/volcano.hpp>
 #include <kurator/core/readiness.hpp>
 
@@ -8,6 +9,7 @@ namespace kurator::components {
 const std::vector<Component>& registry() {
   static const std::vector<Component> all = {
       volcano::component(),
+      pixie::component(),
   };
   return all;
 }
