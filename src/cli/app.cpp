@@ -117,6 +117,7 @@ void build(CLI::App& app, Context& ctx) {
   add_karmada_commands(app, ctx);
   add_join_commands(app, ctx);
   add_volcano_commands(app, ctx);
+  add_pixie_commands(app, ctx);
   add_status_command(app, ctx);
 }
 

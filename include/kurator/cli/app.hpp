@@ -62,6 +62,7 @@ void add_cluster_commands(CLI::App& app, Context& ctx);  // create/delete cluste
 void add_karmada_commands(CLI::App& app, Context& ctx);  // install/uninstall karmada
 void add_join_commands(CLI::App& app, Context& ctx);     // join/unjoin karmada
 void add_volcano_commands(CLI::App& app, Context& ctx);  // install/uninstall volcano
+void add_pixie_commands(CLI::App& app, Context& ctx);    // install pixie vizier, uninstall pixie
 void add_status_command(CLI::App& app, Context& ctx);    // status
 
 }  // namespace kurator::cli
