@@ -119,6 +119,7 @@ void build(CLI::App& app, Context& ctx) {
   add_volcano_commands(app, ctx);
   add_prometheus_commands(app, ctx);
   add_thanos_commands(app, ctx);
+  add_pixie_commands(app, ctx);
   add_status_command(app, ctx);
 }
 

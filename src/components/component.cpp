@@ -2,6 +2,7 @@
 #include <kurator/components/component.hpp>
 #include <kurator/components/prometheus.hpp>
 #include <kurator/components/thanos_install.hpp>
+#include <kurator/components/pixie.hpp>
 #include <kurator/components/volcano.hpp>
 #include <kurator/core/readiness.hpp>
 
@@ -12,6 +13,7 @@ const std::vector<Component>& registry() {
       volcano::component(),
       prometheus::component(),
       thanos::component(),
+      pixie::component(),
   };
   return all;
 }

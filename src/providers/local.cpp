@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -24,6 +25,14 @@
 
 namespace kurator::providers::local {
 namespace {
+
+// The machine's kernel release (uname -r) for the kwok Nodes' status.nodeInfo.kernelVersion: kwok keeps a
+// value that is set, and installers' preflights (Pixie: kernel >= 4.14) read it.
+std::string host_kernel_version() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return "unknown";
+  return u.release;
+}
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kServiceCidr = "10.96.0.0/16";
@@ -568,6 +577,7 @@ class Bringup {
                   {"nodeInfo",
                    {{"architecture", "amd64"},
                     {"operatingSystem", "linux"},
+                    {"kernelVersion", host_kernel_version()},
                     {"kubeletVersion", m_spec.kubernetes_version},
                     {"kubeProxyVersion", m_spec.kubernetes_version}}},
                   {"phase", "Running"}}}};

@@ -64,6 +64,7 @@ void add_join_commands(CLI::App& app, Context& ctx);     // join/unjoin karmada
 void add_volcano_commands(CLI::App& app, Context& ctx);  // install/uninstall volcano
 void add_prometheus_commands(CLI::App& app, Context& ctx);  // install/uninstall prometheus
 void add_thanos_commands(CLI::App& app, Context& ctx);      // install/uninstall thanos
+void add_pixie_commands(CLI::App& app, Context& ctx);    // install pixie vizier, uninstall pixie
 void add_status_command(CLI::App& app, Context& ctx);    // status
 
 }  // namespace kurator::cli
