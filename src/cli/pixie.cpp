@@ -24,22 +24,6 @@ struct PixieFlags {
   std::string cloud_addr = pixie::kDefaultCloudAddr;
 };
 
-std::string members_of(const fleet::Fleet& f) {
-  std::vector<std::string> n;
-  for (const auto& m : f.members()) n.push_back(m.name);
-  return fmt::format("{}", fmt::join(n, ", "));
-}
-
-// --dry-run never shows Secret values.
-void redact_secrets(std::vector<fleet::PlannedStep>& plan) {
-  for (auto& step : plan)
-    for (auto& o : step.objects)
-      if (o.value("kind", "") == "Secret")
-        for (const char* field : {"data", "stringData"})
-          if (o.contains(field) && o[field].is_object())
-            for (auto& [k, v] : o[field].items()) v = "<redacted>";
-}
-
 Status run_install(Context& ctx, const PixieFlags& f) {
   auto key = pixie::read_deploy_key(f.deploy_key_file, fs::env("PX_DEPLOY_KEY"));
   if (!key) return key.error();
@@ -64,7 +48,7 @@ Status run_install(Context& ctx, const PixieFlags& f) {
   if (ctx.g.dry_run) {
     auto plan = (*fl)->plan(prep->workload);
     if (!plan) return plan.error();
-    redact_secrets(*plan);
+    // render_plan prints Secret values as <redacted>.
     std::cout << fleet::render_plan(*plan) << std::flush;
     return {};
   }
