@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "internal.hpp"
 
@@ -31,6 +32,18 @@ std::string binding_name(const json& o) {
   std::string n = str_at(o, "/metadata/name") + "-" + o.value("kind", "");
   for (auto& c : n) c = c == ':' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return n;
+}
+
+// API groups every Kubernetes member serves: only custom resources need to wait for members to serve them.
+bool builtin_group(const std::string& api_version) {
+  auto slash = api_version.find('/');
+  if (slash == std::string::npos) return true;  // core
+  const std::string g = api_version.substr(0, slash);
+  static const std::set<std::string> groups = {
+      "apps", "batch", "autoscaling", "policy", "apiextensions.k8s.io", "apiregistration.k8s.io"};
+  if (groups.count(g)) return true;
+  const std::string suffix = ".k8s.io";
+  return g.size() > suffix.size() && g.compare(g.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 class KarmadaFleet : public Fleet {
@@ -75,9 +88,60 @@ class KarmadaFleet : public Fleet {
     return std::vector<PlannedStep>{{"karmada", control_plane(), std::move(ordered)}};
   }
 
+  // Karmada's scheduler leaves out every member whose Cluster status.apiEnablements does not list an
+  // object's kind yet, and does not come back to it: custom resources whose CRD is not in this workload
+  // wait until every member reports serving them (Karmada refreshes that status every few seconds).
+  Status wait_api_enabled(const Workload& w, std::chrono::milliseconds timeout) {
+    std::set<std::pair<std::string, std::string>> crd_kinds, wanted;  // (group, kind) / (groupVersion, kind)
+    for (const auto& o : w.objects)
+      if (o.value("kind", "") == "CustomResourceDefinition")
+        crd_kinds.insert({str_at(o, "/spec/group"), str_at(o, "/spec/names/kind")});
+    for (const auto& o : w.objects) {
+      const std::string av = o.value("apiVersion", ""), kind = o.value("kind", "");
+      if (builtin_group(av)) continue;
+      if (crd_kinds.count({av.substr(0, av.find('/')), kind})) continue;
+      wanted.insert({av, kind});
+    }
+    if (wanted.empty()) return {};
+    auto t0 = Clock::now();
+    bool said = false;
+    while (true) {
+      std::vector<std::string> missing;
+      for (const auto& m : m_members) {
+        auto c = m_karmada.get("cluster.karmada.io/v1alpha1", "Cluster", "", m.name);
+        if (!c) return Error(c.error()).context("reading Cluster " + m.name + " from Karmada");
+        const json en = c->value("/status/apiEnablements"_json_pointer, json::array());
+        for (const auto& [gv, kind] : wanted) {
+          bool found = false;
+          for (const auto& e : en)
+            if (e.value("groupVersion", "") == gv)
+              for (const auto& r : e.value("resources", json::array()))
+                if (r.value("kind", "") == kind) found = true;
+          if (!found) missing.push_back(m.name + " (" + gv + " " + kind + ")");
+        }
+      }
+      if (missing.empty()) return {};
+      if (Clock::now() - t0 > timeout)
+        return Error(fmt::format("timed out after {}s waiting for members to serve: {}",
+                                 std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
+                                 fmt::join(missing, ", ")),
+                     ExitCode::timeout,
+                     "Karmada lists what a member serves in its Cluster's status.apiEnablements: check that the "
+                     "CRDs reached the member (`kubectl get crd` there)");
+      if (!said) {
+        progress_line(fmt::format("karmada: waiting for {} to report serving them (Cluster status.apiEnablements)",
+                                  fmt::join(missing, ", ")));
+        said = true;
+      }
+      if (cancel::requested()) return Error("interrupted", ExitCode::interrupted);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+
   Result<ApplyReport> apply(const Workload& w) override {
     auto all = everything(w);
     if (!all) return all.error();
+    KURATOR_TRY(wait_api_enabled(w, std::chrono::minutes(2)));
     auto t0 = Clock::now();
     auto r = apply_and_report(m_karmada, "karmada", std::move(*all), std::chrono::minutes(2));
     if (!r) return Error(r.error()).context("Karmada at " + control_plane());

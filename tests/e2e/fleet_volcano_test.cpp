@@ -63,16 +63,7 @@ std::vector<std::string> present(kube::Client& c, const std::vector<json>& objs)
 }
 
 // Runs `uninstall volcano` with the given arguments when the case ends, unless disarmed.
-struct Uninstaller {
-  const test::Fleet& fleet;
-  std::vector<std::string> args;
-  bool armed = true;
-  ~Uninstaller() {
-    if (!armed) return;
-    auto r = fleet.kurator(args, true);
-    if (r.exit_code != 0) std::cerr << "cleanup: uninstall volcano failed: " << r.err << "\n";
-  }
-};
+using Uninstaller = test::KuratorOnExit;
 
 }  // namespace
 

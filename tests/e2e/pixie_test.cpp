@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "support/fleet.hpp"
+#include "support/fleet_members.hpp"
 #include "support/fleet_pixie_stand_in.hpp"
 #include "support/mirror.hpp"
 #include "support/test_env.hpp"
@@ -26,6 +27,10 @@ using json = nlohmann::json;
 namespace stdfs = std::filesystem;
 
 namespace {
+using test::client_for;
+using test::cmdlines_with;
+using test::merged_kubeconfig;
+using test::with;
 
 const std::string kKey = "px-dep-7d1c4b0e-2f5a-4e8b-a1c3-9e6f0d2b7a45";
 
@@ -40,39 +45,6 @@ bool ready_to_run() {
     return false;
   }
   return true;
-}
-
-stdfs::path merged_kubeconfig(const stdfs::path& dir, const std::vector<test::FleetCluster>& clusters) {
-  json out = {{"apiVersion", "v1"},     {"kind", "Config"},          {"clusters", json::array()},
-              {"users", json::array()}, {"contexts", json::array()}, {"current-context", clusters[0].name}};
-  for (const auto& c : clusters) {
-    auto text = fs::read_file(c.kubeconfig);
-    REQUIRE(text.ok());
-    auto doc = yaml::parse_one(*text, c.kubeconfig.string());
-    REQUIRE(doc.ok());
-    for (const char* s : {"clusters", "users"})
-      for (const auto& e : (*doc)[s]) out[s].push_back(e);
-    for (auto e : (*doc)["contexts"]) {
-      e["name"] = c.name;
-      out["contexts"].push_back(e);
-    }
-  }
-  auto p = dir / "fleet-kubeconfig";
-  REQUIRE(fs::write_private_file(p, out.dump()).ok());
-  return p;
-}
-
-kube::Client client_for(const stdfs::path& kubeconfig) {
-  kubeconfig::LoadOptions lo;
-  lo.explicit_path = kubeconfig.string();
-  auto cfg = kubeconfig::load(lo);
-  REQUIRE(cfg.ok());
-  return kube::Client(*cfg);
-}
-
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
 }
 
 // Everything labelled kurator.dev/component=pixie of the kinds the chart makes.
@@ -100,19 +72,6 @@ std::vector<std::string> pixie_objects(kube::Client& c) {
   return out;
 }
 
-// Every process's command line that holds `needle` (NULs as spaces).
-std::vector<std::string> cmdlines_with(const std::string& needle) {
-  std::vector<std::string> hits;
-  std::error_code ec;
-  for (const auto& e : stdfs::directory_iterator("/proc", ec)) {
-    std::ifstream in(e.path() / "cmdline", std::ios::binary);
-    if (!in) continue;
-    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (s.find(needle) != std::string::npos) hits.push_back(e.path().string());
-  }
-  return hits;
-}
-
 std::string events_text(kube::Client& c) {
   std::string all;
   for (const auto& [av, kind] :
@@ -123,16 +82,7 @@ std::string events_text(kube::Client& c) {
   return all;
 }
 
-struct Uninstaller {
-  const test::Fleet& fleet;
-  std::vector<std::string> args;
-  bool armed = true;
-  ~Uninstaller() {
-    if (!armed) return;
-    auto r = fleet.kurator(args, true);
-    if (r.exit_code != 0) std::cerr << "cleanup: uninstall pixie failed: " << r.err << "\n";
-  }
-};
+using Uninstaller = test::KuratorOnExit;
 
 }  // namespace
 

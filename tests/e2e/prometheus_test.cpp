@@ -67,16 +67,7 @@ std::vector<std::string> kurator_objects(kube::Client& c) {
   return out;
 }
 
-struct Uninstaller {
-  const test::Fleet& fleet;
-  std::vector<std::string> args;
-  bool armed = true;
-  ~Uninstaller() {
-    if (!armed) return;
-    auto r = fleet.kurator(args, true);
-    if (r.exit_code != 0) std::cerr << "cleanup: uninstall prometheus failed: " << r.err << "\n";
-  }
-};
+using Uninstaller = test::KuratorOnExit;
 
 }  // namespace
 

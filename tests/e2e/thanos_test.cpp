@@ -11,8 +11,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fcntl.h>
-#include <unistd.h>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -93,18 +91,7 @@ struct CmdlineScanner {
   explicit CmdlineScanner(std::string needle) {
     t = std::thread([this, needle] {
       while (!stop) {
-        std::error_code ec;
-        for (const auto& e : stdfs::directory_iterator("/proc", ec)) {
-          // Plain read(2): a process can vanish between listing and reading.
-          int fd = ::open((e.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
-          if (fd < 0) continue;
-          std::string s;
-          char buf[4096];
-          ssize_t n;
-          while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, size_t(n));
-          ::close(fd);
-          if (s.find(needle) != std::string::npos) ++hits;
-        }
+        hits += int(test::cmdlines_with(needle).size());
         ++scans;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
@@ -116,16 +103,7 @@ struct CmdlineScanner {
   }
 };
 
-struct Uninstaller {
-  const test::Fleet& fleet;
-  std::vector<std::string> args;
-  bool armed = true;
-  ~Uninstaller() {
-    if (!armed) return;
-    auto r = fleet.kurator(args, true);
-    if (r.exit_code != 0) std::cerr << "cleanup: uninstall thanos failed: " << r.err << "\n";
-  }
-};
+using Uninstaller = test::KuratorOnExit;
 
 }  // namespace
 

@@ -6,6 +6,10 @@
 #include <kurator/util/yaml.hpp>
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <iostream>
 
 #include "support/test_env.hpp"
 
@@ -89,6 +93,32 @@ bool karmada_ready(Fleet*& fleet, LocalKarmada*& karmada, KarmadaMembers*& membe
   join(*fleet, "fk1", members->a);  // idempotent: a re-run is a no-op
   join(*fleet, "fk2", members->b);
   return true;
+}
+
+KuratorOnExit::~KuratorOnExit() {
+  if (!armed) return;
+  auto r = fleet.kurator(args, true);
+  if (r.exit_code != 0) {
+    std::string cmd;
+    for (const auto& a : args) cmd += " " + a;
+    std::cerr << "cleanup: kurator" << cmd << " failed: " << r.err << "\n";
+  }
+}
+
+std::vector<std::string> cmdlines_with(const std::string& needle) {
+  std::vector<std::string> hits;
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator("/proc", ec)) {
+    int fd = ::open((e.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string s;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, size_t(n));
+    ::close(fd);
+    if (s.find(needle) != std::string::npos) hits.push_back(e.path().string());
+  }
+  return hits;
 }
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {

@@ -33,6 +33,19 @@ struct KarmadaMembers {
 // members joined (a re-join is a no-op).
 bool karmada_ready(Fleet*& fleet, LocalKarmada*& karmada, KarmadaMembers*& members);
 
+// Runs `kurator args` in the fleet's home when the test case ends (the uninstall after a failed check),
+// unless disarmed; says so when it fails.
+struct KuratorOnExit {
+  const Fleet& fleet;
+  std::vector<std::string> args;
+  bool armed = true;
+  ~KuratorOnExit();
+};
+
+// The /proc/<pid> paths of every process whose command line holds `needle` (processes may vanish while
+// it reads: they are skipped).
+std::vector<std::string> cmdlines_with(const std::string& needle);
+
 // `a` followed by `b`.
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b);
 
