@@ -17,6 +17,8 @@ namespace kurator::fleet::detail {
 namespace {
 
 constexpr const char* kWorkApi = "work.karmada.io/v1alpha2";
+// How long Karmada gets to remove the members' copies of deleted templates before kurator does.
+constexpr std::chrono::seconds kKarmadaGrace{30};
 
 std::string str_at(const json& j, const char* pointer) {
   auto p = json::json_pointer(pointer);
@@ -206,8 +208,27 @@ class KarmadaFleet : public Fleet {
       for (auto& s : l) left.push_back("karmada: " + s);
       if (!on_members || deleted.empty()) return;
       std::vector<std::vector<std::string>> member_left(m_members.size());
-      parallel_for(m_members.size(),
-                   [&](size_t i) { member_left[i] = wait_gone(*m_clients[i], deleted, deadline); });
+      // Karmada deletes the members' copies once the templates are gone. It can miss some (its member
+      // informers for a kind whose CRD was deleted and made again go stale): what is still there after
+      // kKarmadaGrace, its template gone, kurator deletes in the member itself, saying so.
+      const auto grace = std::min(deadline, Clock::now() + kKarmadaGrace);
+      parallel_for(m_members.size(), [&](size_t i) {
+        if (wait_gone(*m_clients[i], deleted, grace).empty()) return;
+        std::vector<json> still;
+        for (const auto& o : deleted) {
+          auto cur = m_clients[i]->get(o.value("apiVersion", ""), o.value("kind", ""),
+                                       str_at(o, "/metadata/namespace"), str_at(o, "/metadata/name"));
+          if (cur && str_at(*cur, "/metadata/deletionTimestamp").empty()) still.push_back(o);
+        }
+        if (!still.empty()) {
+          std::vector<std::string> keys;
+          for (const auto& o : still) keys.push_back(key_of(o));
+          progress_line(fmt::format("{}: Karmada left {} after their templates were deleted: deleting them there",
+                                    m_members[i].name, fmt::join(keys, ", ")));
+          (void)delete_objects(*m_clients[i], still, nullptr);
+        }
+        member_left[i] = wait_gone(*m_clients[i], deleted, deadline);
+      });
       for (size_t i = 0; i < m_members.size(); ++i)
         for (auto& s : member_left[i]) left.push_back(m_members[i].name + ": " + s);
     };
