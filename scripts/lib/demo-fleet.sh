@@ -98,7 +98,7 @@ say "what a user looks at next"
 "$kubectl" --kubeconfig "$KURATOR_HOME/karmada/karmada-apiserver.config" get clusters.cluster.karmada.io
 "$kubectl" --kubeconfig "$(kc member2)" -n volcano-system get deployments,pods
 "$kubectl" --kubeconfig "$(kc member1)" -n monitoring get prometheus,statefulsets,pods
-"$kubectl" --kubeconfig "$(kc host)" -n thanos get deployments,statefulsets,configmap/thanos-query-endpoints
+"$kubectl" --kubeconfig "$(kc host)" -n thanos get deployments,statefulsets,configmaps
 if [ "$DEMO_KEEP" = 1 ]; then
   cat >&2 <<MSG
 
