@@ -90,20 +90,25 @@ class KarmadaFleet : public Fleet {
     return std::vector<PlannedStep>{{"karmada", control_plane(), std::move(ordered)}};
   }
 
-  // Karmada's scheduler leaves out every member whose Cluster status.apiEnablements does not list an
-  // object's kind yet, and does not come back to it: custom resources whose CRD is not in this workload
-  // wait until every member reports serving them (Karmada refreshes that status every few seconds).
-  Status wait_api_enabled(const Workload& w, std::chrono::milliseconds timeout) {
-    std::set<std::pair<std::string, std::string>> crd_kinds, wanted;  // (group, kind) / (groupVersion, kind)
-    for (const auto& o : w.objects)
+  using Kinds = std::set<std::pair<std::string, std::string>>;  // (groupVersion, kind)
+
+  // The custom resources of a workload: those whose CRD is in it too, and the others.
+  static void custom_kinds(const std::vector<json>& objects, Kinds& with_crd, Kinds& without_crd) {
+    std::set<std::pair<std::string, std::string>> crd_kinds;  // (group, kind)
+    for (const auto& o : objects)
       if (o.value("kind", "") == "CustomResourceDefinition")
         crd_kinds.insert({str_at(o, "/spec/group"), str_at(o, "/spec/names/kind")});
-    for (const auto& o : w.objects) {
+    for (const auto& o : objects) {
       const std::string av = o.value("apiVersion", ""), kind = o.value("kind", "");
       if (builtin_group(av)) continue;
-      if (crd_kinds.count({av.substr(0, av.find('/')), kind})) continue;
-      wanted.insert({av, kind});
+      (crd_kinds.count({av.substr(0, av.find('/')), kind}) ? with_crd : without_crd).insert({av, kind});
     }
+  }
+
+  // Karmada's scheduler leaves out every member whose Cluster status.apiEnablements does not list an
+  // object's kind yet, and does not come back to it: custom resources wait until every member reports
+  // serving their kind (Karmada refreshes that status every few seconds).
+  Status wait_api_enabled(const Kinds& wanted, std::chrono::milliseconds timeout) {
     if (wanted.empty()) return {};
     auto t0 = Clock::now();
     bool said = false;
@@ -124,15 +129,17 @@ class KarmadaFleet : public Fleet {
       }
       if (missing.empty()) return {};
       if (Clock::now() - t0 > timeout)
-        return Error(fmt::format("timed out after {}s waiting for members to serve: {}",
-                                 std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
-                                 fmt::join(missing, ", ")),
-                     ExitCode::timeout,
-                     "Karmada lists what a member serves in its Cluster's status.apiEnablements: check that the "
-                     "CRDs reached the member (`kubectl get crd` there)");
+        return Error(
+            fmt::format("timed out after {}s waiting for members to serve: {}",
+                        std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
+                        fmt::join(missing, ", ")),
+            ExitCode::timeout,
+            "Karmada lists what a member serves in its Cluster's status.apiEnablements: check that the "
+            "CRDs reached the member (`kubectl get crd` there)");
       if (!said) {
-        progress_line(fmt::format("karmada: waiting for {} to report serving them (Cluster status.apiEnablements)",
-                                  fmt::join(missing, ", ")));
+        progress_line(
+            fmt::format("karmada: waiting for {} to report serving them (Cluster status.apiEnablements)",
+                        fmt::join(missing, ", ")));
         said = true;
       }
       if (cancel::requested()) return Error("interrupted", ExitCode::interrupted);
@@ -143,10 +150,25 @@ class KarmadaFleet : public Fleet {
   Result<ApplyReport> apply(const Workload& w) override {
     auto all = everything(w);
     if (!all) return all.error();
-    KURATOR_TRY(wait_api_enabled(w, std::chrono::minutes(2)));
+    Kinds with_crd, without_crd;
+    custom_kinds(w.objects, with_crd, without_crd);
+    KURATOR_TRY(wait_api_enabled(without_crd, std::chrono::minutes(2)));
+    // Custom resources whose CRD comes with them go second, once Karmada has propagated the CRDs and every
+    // member reports serving them; the rest first.
+    std::vector<json> first, second;
+    for (auto& o : *all)
+      (with_crd.count({o.value("apiVersion", ""), o.value("kind", "")}) ? second : first)
+          .push_back(std::move(o));
     auto t0 = Clock::now();
-    auto r = apply_and_report(m_karmada, "karmada", std::move(*all), std::chrono::minutes(2));
+    auto r = apply_and_report(m_karmada, "karmada", std::move(first), std::chrono::minutes(2));
     if (!r) return Error(r.error()).context("Karmada at " + control_plane());
+    if (!second.empty()) {
+      KURATOR_TRY(wait_api_enabled(with_crd, std::chrono::minutes(2)));
+      auto r2 = apply_and_report(m_karmada, "karmada", std::move(second), std::chrono::minutes(2));
+      if (!r2) return Error(r2.error()).context("Karmada at " + control_plane());
+      r->objects += r2->objects;
+      r->changed.insert(r->changed.end(), r2->changed.begin(), r2->changed.end());
+    }
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     progress_line(
         fmt::format("karmada: applied {} objects and policies to {} ({} changed) in {:.1f}s; "
@@ -223,8 +245,9 @@ class KarmadaFleet : public Fleet {
         if (!still.empty()) {
           std::vector<std::string> keys;
           for (const auto& o : still) keys.push_back(key_of(o));
-          progress_line(fmt::format("{}: Karmada left {} after their templates were deleted: deleting them there",
-                                    m_members[i].name, fmt::join(keys, ", ")));
+          progress_line(
+              fmt::format("{}: Karmada left {} after their templates were deleted: deleting them there",
+                          m_members[i].name, fmt::join(keys, ", ")));
           (void)delete_objects(*m_clients[i], still, nullptr);
         }
         member_left[i] = wait_gone(*m_clients[i], deleted, deadline);

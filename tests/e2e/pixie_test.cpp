@@ -278,3 +278,72 @@ TEST_CASE("e2e pixie: no deploy key is one error line with a hint, before any cl
   CHECK(r.err.find("error: no Pixie deploy key: give --deploy-key-file FILE or set PX_DEPLOY_KEY\n") == 0);
   CHECK(r.err.find("hint: ") != std::string::npos);
 }
+
+TEST_CASE(
+    "e2e pixie karmada: through Karmada to two members, Vizier Healthy waited for in each, clusterName per "
+    "member, re-run no-op, uninstall leaves nothing",
+    "[e2e][pixie][karmada]") {
+  if (!ready_to_run()) return;
+  test::Fleet* fleet = nullptr;
+  test::LocalKarmada* karmada = nullptr;
+  test::KarmadaMembers* m = nullptr;
+  if (!test::karmada_ready(fleet, karmada, m)) return;
+  test::FixtureMirror mirror({"pixie-operator"}, true);
+  REQUIRE(mirror.ok());
+  test::TempDir d;
+  auto key_file = d.path() / "deploy-key";
+  REQUIRE(fs::write_private_file(key_file, kKey + "\n").ok());
+  const std::vector<std::string> global = {"--wait-timeout", "3m"};
+  const std::vector<std::string> target = {"--fleet",  "karmada",    "--clusters", "fk1,fk2",
+                                           "--mirror", mirror.url(), "--catalog",  mirror.catalog().string()};
+  const std::vector<std::string> key = {"--deploy-key-file", key_file.string()};
+  auto a = client_for(m->a.kubeconfig), b = client_for(m->b.kubeconfig);
+  auto kc = client_for(karmada->kubeconfig());
+  REQUIRE(pixie_objects(a).empty());
+  REQUIRE(pixie_objects(b).empty());
+
+  Uninstaller cleanup{*fleet, with(with(global, {"uninstall", "pixie"}), target)};
+  test::PixieStandIn stand_in({m->a.kubeconfig, m->b.kubeconfig}, "Updating", std::chrono::seconds(3));
+  auto install = fleet->kurator(with(with(with(global, {"install", "pixie", "vizier"}), target), key), true);
+  INFO(install.err);
+  REQUIRE(install.exit_code == 0);
+  CHECK(install.err.find(kKey) == std::string::npos);
+  CHECK(install.err.find("fk1: ") != std::string::npos);
+  CHECK(install.err.find("fk2: ") != std::string::npos);
+  REQUIRE(stand_in.all_healthy_at().has_value());
+  for (auto* c : {&a, &b}) {
+    INFO(c->config().server);
+    auto v = c->get("px.dev/v1alpha1", "Vizier", "pl", "pixie");
+    REQUIRE(v.ok());
+    CHECK((*v)["spec"]["clusterName"] == (c == &a ? "fk1" : "fk2"));
+    CHECK((*v)["status"]["vizierPhase"] == "Healthy");
+    auto s = c->get("v1", "Secret", "pl", "pixie-deploy-key");
+    REQUIRE(s.ok());
+    CHECK(base64::decode((*s)["data"]["deploy-key"].get<std::string>()) == kKey);
+    for (const char* dep : {"olm-operator", "catalog-operator"}) {
+      auto o = c->get("apps/v1", "Deployment", "olm", dep);
+      REQUIRE(o.ok());
+      CHECK((*o)["status"].value("availableReplicas", 0) == 1);
+    }
+  }
+  // The templates and their policies live in Karmada; the Vizier's clusterName is an override per member.
+  CHECK(kc.get("px.dev/v1alpha1", "Vizier", "pl", "pixie").ok());
+  auto events = events_text(kc);
+  CHECK(events.find(kKey) == std::string::npos);
+  CHECK(events.find(base64::encode(kKey)) == std::string::npos);
+
+  auto again = fleet->kurator(with(with(with(global, {"install", "pixie", "vizier"}), target), key));
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.find("already installed in fk1, fk2: nothing changed") != std::string::npos);
+
+  cleanup.armed = false;
+  auto un = fleet->kurator(with(with(global, {"uninstall", "pixie"}), target), true);
+  INFO(un.err);
+  REQUIRE(un.exit_code == 0);
+  for (auto* c : {&a, &b, &kc}) {
+    INFO(c->config().server);
+    CHECK(pixie_objects(*c).empty());
+    CHECK_FALSE(c->get("v1", "Namespace", "", "pl").ok());
+  }
+}
