@@ -281,24 +281,18 @@ json values(const Settings& s) {
 
 Result<std::vector<json>> helm_template(process::Runner& runner, const stdfs::path& helm,
                                         const stdfs::path& chart_dir, const json& vals) {
-  auto tmp = fs::make_temp_dir("kurator-pixie-helm-");
-  if (!tmp) return tmp.error();
-  struct Cleanup {
-    stdfs::path p;
-    ~Cleanup() {
-      std::error_code ec;
-      stdfs::remove_all(p, ec);
-    }
-  } cleanup{*tmp};
-  auto values_file = *tmp / "values.yaml";
+  auto tmp_dir = fs::TempDir::make("kurator-pixie-helm-");
+  if (!tmp_dir) return tmp_dir.error();
+  const stdfs::path& tmp = tmp_dir->path();
+  auto values_file = tmp / "values.yaml";
   KURATOR_TRY(fs::write_private_file(values_file, yaml::dump(vals)));
   process::Spec spec;
   spec.argv = {helm.string(), "template",       "pixie",    chart_dir.string(),  "--namespace",
                kNamespace,    "--include-crds", "--values", values_file.string()};
   spec.env = artifacts::proxy_env();
-  spec.env["HELM_CACHE_HOME"] = (*tmp / "cache").string();
-  spec.env["HELM_CONFIG_HOME"] = (*tmp / "config").string();
-  spec.env["HELM_DATA_HOME"] = (*tmp / "data").string();
+  spec.env["HELM_CACHE_HOME"] = (tmp / "cache").string();
+  spec.env["HELM_CONFIG_HOME"] = (tmp / "config").string();
+  spec.env["HELM_DATA_HOME"] = (tmp / "data").string();
   spec.unset_env = {"KUBECONFIG"};
   spec.timeout = std::chrono::minutes(2);
   spec.log_prefix = "helm";
@@ -380,16 +374,10 @@ Result<Prepared> prepare(artifacts::Store& store, process::Runner& runner, fleet
                     fmt::join(with_olm, ", "), fmt::join(without_olm, ", ")),
         ExitCode::usage, "install Pixie with --clusters naming the members of each kind separately");
 
-  auto tmp = fs::make_temp_dir("kurator-pixie-chart-");
-  if (!tmp) return tmp.error();
-  struct Cleanup {
-    stdfs::path p;
-    ~Cleanup() {
-      std::error_code ec;
-      stdfs::remove_all(p, ec);
-    }
-  } cleanup{*tmp};
-  auto chart_dir = *tmp / "pixie-operator-chart";
+  auto tmp_dir = fs::TempDir::make("kurator-pixie-chart-");
+  if (!tmp_dir) return tmp_dir.error();
+  const stdfs::path& tmp = tmp_dir->path();
+  auto chart_dir = tmp / "pixie-operator-chart";
   KURATOR_TRY(prepare_chart(chart->path, chart_dir, chart_art->version));
   Settings s;
   s.cloud_addr = cloud_addr.empty() ? kDefaultCloudAddr : cloud_addr;

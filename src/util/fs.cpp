@@ -74,8 +74,21 @@ Result<stdfs::path> make_temp_dir(std::string_view prefix) {
   auto base = env("TMPDIR");
   if (base.empty()) base = "/tmp";
   std::string tmpl = base + "/" + std::string(prefix) + ".XXXXXX";
-  if (!::mkdtemp(tmpl.data())) return Error("cannot create temporary directory in " + base + ": " + std::strerror(errno));
+  if (!::mkdtemp(tmpl.data()))
+    return Error("cannot create temporary directory in " + base + ": " + std::strerror(errno));
   return stdfs::path(tmpl);
+}
+
+Result<TempDir> TempDir::make(std::string_view prefix) {
+  auto p = make_temp_dir(prefix);
+  if (!p) return p.error();
+  return TempDir(std::move(*p));
+}
+
+TempDir::~TempDir() {
+  if (m_path.empty()) return;
+  std::error_code ec;
+  stdfs::remove_all(m_path, ec);
 }
 
 }  // namespace kurator::fs

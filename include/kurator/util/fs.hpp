@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace kurator::fs {
 namespace stdfs = std::filesystem;
@@ -23,6 +24,20 @@ stdfs::path default_home();
 stdfs::path user_home();
 // A fresh temporary directory (mkdtemp) under $TMPDIR.
 Result<stdfs::path> make_temp_dir(std::string_view prefix);
+// A fresh temporary directory removed (with everything in it) when this goes out of scope.
+class TempDir {
+ public:
+  static Result<TempDir> make(std::string_view prefix);
+  TempDir(TempDir&& o) noexcept : m_path(std::exchange(o.m_path, {})) {}
+  TempDir& operator=(TempDir&&) = delete;
+  TempDir(const TempDir&) = delete;
+  ~TempDir();
+  const stdfs::path& path() const { return m_path; }
+
+ private:
+  explicit TempDir(stdfs::path p) : m_path(std::move(p)) {}
+  stdfs::path m_path;
+};
 // Reads an environment variable, empty when unset.
 std::string env(const char* name);
 

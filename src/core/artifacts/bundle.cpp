@@ -5,9 +5,9 @@
 //   artifacts/<name>/<version>/<os>-<arch>/files/<path> members of `kind: files` artifacts; a link member
 //                                                  ({path, link} in the index) is a symlink entry
 #include <kurator/core/artifacts.hpp>
-#include "internal.hpp"
 #include <kurator/util/fs.hpp>
 #include <kurator/util/log.hpp>
+#include "internal.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -155,16 +155,10 @@ Status create_bundle(Store& store, const std::vector<const Artifact*>& artifacts
 }
 
 Result<std::vector<Fetched>> import_bundle(Store& store, const stdfs::path& bundle) {
-  auto tmp = fs::make_temp_dir("kurator-bundle");
-  if (!tmp) return tmp.error();
-  struct Cleanup {
-    stdfs::path p;
-    ~Cleanup() {
-      std::error_code ec;
-      stdfs::remove_all(p, ec);
-    }
-  } cleanup{*tmp};
-  stdfs::path root = *tmp / "b";
+  auto tmp_dir = fs::TempDir::make("kurator-bundle");
+  if (!tmp_dir) return tmp_dir.error();
+  const stdfs::path& tmp = tmp_dir->path();
+  stdfs::path root = tmp / "b";
   KURATOR_TRY(extract(bundle, root, ExtractLimits{200000, 64ull << 30}));
   auto text = fs::read_file(root / "index.json");
   if (!text) return Error(bundle.string() + ": not a kurator bundle (no index.json)");

@@ -1,8 +1,10 @@
 #include <kurator/util/fs.hpp>
 #include <kurator/util/log.hpp>
 
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
 
 #include "support/test_env.hpp"
 
@@ -22,6 +24,33 @@ TEST_CASE("fs: atomic writes leave no temp file and set the mode", "[fs]") {
     ++entries;
   }
   CHECK(entries == 1);
+}
+
+TEST_CASE("fs: TempDir is removed with what is in it when it goes out of scope, also after a move", "[fs]") {
+  test::TempDir base;
+  struct RestoreTmpdir {
+    std::string old = fs::env("TMPDIR");
+    ~RestoreTmpdir() { old.empty() ? unsetenv("TMPDIR") : setenv("TMPDIR", old.c_str(), 1); }
+  } restore;
+  setenv("TMPDIR", base.path().c_str(), 1);
+  std::filesystem::path seen;
+  {
+    auto t = fs::TempDir::make("kurator-unit");
+    REQUIRE(t.ok());
+    seen = t->path();
+    CHECK(seen.parent_path() == base.path());
+    CHECK(seen.filename().string().rfind("kurator-unit.", 0) == 0);
+    REQUIRE(fs::write_private_file(seen / "a" / "values.yaml", "k: v").ok());
+    fs::TempDir moved = std::move(*t);
+    CHECK(moved.path() == seen);
+    CHECK(t->path().empty());
+  }
+  CHECK_FALSE(std::filesystem::exists(seen));
+  setenv("TMPDIR", (base.path() / "missing").c_str(), 1);
+  auto bad = fs::TempDir::make("kurator-unit");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("cannot create temporary directory in " +
+                                 (base.path() / "missing").string()) == 0);
 }
 
 TEST_CASE("fs: reading a missing file names it", "[fs]") {
