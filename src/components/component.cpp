@@ -1,12 +1,13 @@
 // The component registry: one line per installer.
 #include <kurator/components/component.hpp>
+#include <kurator/components/pixie.hpp>
 #include <kurator/components/prometheus.hpp>
 #include <kurator/components/thanos_install.hpp>
-#include <kurator/components/pixie.hpp>
 #include <kurator/components/volcano.hpp>
 #include <kurator/core/readiness.hpp>
 
 namespace kurator::components {
+using json = nlohmann::json;
 
 const std::vector<Component>& registry() {
   static const std::vector<Component> all = {
@@ -33,7 +34,68 @@ std::string check_ready(kube::Client& c, const std::string& api_version, const s
   return st.ready() ? std::string() : what + ": " + st.reason;
 }
 
-void label_objects(std::vector<nlohmann::json>& objects, const std::string& component, const std::string& version) {
+Result<std::string> service_address(kube::Client& member, const std::string& ns, const std::string& name,
+                                    int port) {
+  auto svc = member.get("v1", "Service", ns, name);
+  if (!svc) return svc.error().context("reading Service " + ns + "/" + name);
+  const std::string type = svc->value("/spec/type"_json_pointer, std::string("ClusterIP"));
+  auto join = [](const std::string& h, long p) {
+    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(p);
+  };
+  if (type == "LoadBalancer") {
+    for (const auto& i : svc->value("/status/loadBalancer/ingress"_json_pointer, json::array())) {
+      if (!i.value("ip", "").empty()) return join(i.value("ip", ""), port);
+      if (!i.value("hostname", "").empty()) return join(i.value("hostname", ""), port);
+    }
+    return std::string();
+  }
+  if (type == "NodePort") {
+    long node_port = 0;
+    for (const auto& p : svc->value("/spec/ports"_json_pointer, json::array()))
+      if (p.value("port", 0) == port) node_port = p.value("nodePort", 0L);
+    if (node_port == 0)
+      return Error("Service " + ns + "/" + name + " has no node port for port " + std::to_string(port));
+    auto nodes = member.list("v1", "Node");
+    if (!nodes) return nodes.error().context("listing the nodes of " + member.config().server);
+    for (const char* want : {"InternalIP", "ExternalIP"})
+      for (const auto& n : (*nodes)["items"])
+        for (const auto& a : n.value("/status/addresses"_json_pointer, json::array()))
+          if (a.value("type", "") == want && !a.value("address", "").empty())
+            return join(a.value("address", ""), node_port);
+    // No node reports an address (kwok's nodes): the machine the member apiserver answers on.
+    std::string host = member.config().server;
+    if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
+    host = host.substr(0, host.find('/'));
+    if (!host.empty() && host.front() == '[')
+      host = host.substr(1, host.find(']') - 1);
+    else
+      host = host.substr(0, host.rfind(':'));
+    if (host.empty()) return Error("no node of " + member.config().server + " reports an address");
+    return join(host, node_port);
+  }
+  return Error("Service " + ns + "/" + name + " is of type " + type + ", not LoadBalancer or NodePort",
+               ExitCode::failure, "delete it and install again");
+}
+
+Result<std::vector<MemberAddress>> member_service_addresses(const std::vector<fleet::Member>& members,
+                                                            const std::string& ns, const std::string& name,
+                                                            int port, bool require, const std::string& skip) {
+  std::vector<MemberAddress> out;
+  for (const auto& m : members) {
+    if (m.name == skip) continue;
+    kube::Client c(m.config);
+    auto a = service_address(c, ns, name, port);
+    if (!a && require) return a.error().context(m.name);
+    std::string addr = a ? *a : std::string();
+    if (addr.empty() && require)
+      return Error(m.name + ": Service " + ns + "/" + name + " has no address yet");
+    out.push_back({m.name, addr.empty() ? "<" + m.name + "'s " + name + " address, once it has one>" : addr});
+  }
+  return out;
+}
+
+void label_objects(std::vector<nlohmann::json>& objects, const std::string& component,
+                   const std::string& version) {
   for (auto& o : objects) {
     auto& labels = o["metadata"]["labels"];
     if (!labels.is_object()) labels = nlohmann::json::object();

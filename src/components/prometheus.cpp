@@ -17,7 +17,8 @@ constexpr const char* kOwnManifest = "prometheus/prometheus.yaml";
 
 Result<std::vector<json>> own_objects() {
   auto text = embedded::find(kOwnManifest);
-  if (!text) return Error(std::string("manifests/") + kOwnManifest + " is not embedded in this kurator build");
+  if (!text)
+    return Error(std::string("manifests/") + kOwnManifest + " is not embedded in this kurator build");
   return yaml::parse_all(*text, std::string("manifests/") + kOwnManifest);
 }
 
@@ -133,7 +134,8 @@ fleet::Workload prometheus_workload(const Options& o, const std::vector<std::str
     fleet::Override prom{"monitoring.coreos.com/v1", "Prometheus", kNamespace, kPrometheusName, {}};
     prom.ops.push_back({"add", "/spec/externalLabels/cluster", m});
     if (!o.federate_to.empty() && m == o.federate_to) {
-      prom.ops.push_back({"add", "/spec/additionalScrapeConfigs", {{"name", kScrapeSecret}, {"key", kScrapeKey}}});
+      prom.ops.push_back(
+          {"add", "/spec/additionalScrapeConfigs", {{"name", kScrapeSecret}, {"key", kScrapeKey}}});
       fleet::Override secret{"v1", "Secret", kNamespace, kScrapeSecret, {}};
       secret.ops.push_back(
           {"replace", std::string("/data/") + kScrapeKey, base64::encode(federate_scrape_config(targets))});
@@ -142,46 +144,6 @@ fleet::Workload prometheus_workload(const Options& o, const std::vector<std::str
     w.per_member[m].push_back(std::move(prom));
   }
   return w;
-}
-
-Result<std::string> service_address(kube::Client& member, const std::string& ns, const std::string& name,
-                                    int port) {
-  auto svc = member.get("v1", "Service", ns, name);
-  if (!svc) return svc.error().context("reading Service " + ns + "/" + name);
-  const std::string type = svc->value("/spec/type"_json_pointer, std::string("ClusterIP"));
-  auto join = [](const std::string& h, long p) {
-    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(p);
-  };
-  if (type == "LoadBalancer") {
-    for (const auto& i : svc->value("/status/loadBalancer/ingress"_json_pointer, json::array())) {
-      if (!i.value("ip", "").empty()) return join(i.value("ip", ""), port);
-      if (!i.value("hostname", "").empty()) return join(i.value("hostname", ""), port);
-    }
-    return std::string();
-  }
-  if (type == "NodePort") {
-    long node_port = 0;
-    for (const auto& p : svc->value("/spec/ports"_json_pointer, json::array()))
-      if (p.value("port", 0) == port) node_port = p.value("nodePort", 0L);
-    if (node_port == 0) return Error("Service " + ns + "/" + name + " has no node port for port " + std::to_string(port));
-    auto nodes = member.list("v1", "Node");
-    if (!nodes) return nodes.error().context("listing the nodes of " + member.config().server);
-    for (const char* want : {"InternalIP", "ExternalIP"})
-      for (const auto& n : (*nodes)["items"])
-        for (const auto& a : n.value("/status/addresses"_json_pointer, json::array()))
-          if (a.value("type", "") == want && !a.value("address", "").empty())
-            return join(a.value("address", ""), node_port);
-    // No node reports an address (kwok's nodes): the machine the member apiserver answers on.
-    std::string host = member.config().server;
-    if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
-    host = host.substr(0, host.find('/'));
-    if (!host.empty() && host.front() == '[') host = host.substr(1, host.find(']') - 1);
-    else host = host.substr(0, host.rfind(':'));
-    if (host.empty()) return Error("no node of " + member.config().server + " reports an address");
-    return join(host, node_port);
-  }
-  return Error("Service " + ns + "/" + name + " is of type " + type + ", not LoadBalancer or NodePort",
-               ExitCode::failure, "delete it and install again");
 }
 
 namespace {
@@ -222,26 +184,16 @@ Status check(const Options& o, const std::vector<std::string>& names) {
 
 namespace {
 
-// The federation targets: every member but the federating one, at its Service's address ("" while a
-// LoadBalancer has none).
-Result<std::vector<MemberAddress>> federation_targets(const fleet::Fleet& fleet, const Options& o, bool require) {
-  std::vector<MemberAddress> out;
-  for (const auto& m : fleet.members()) {
-    if (m.name == o.federate_to) continue;
-    kube::Client c(m.config);
-    auto a = service_address(c, kNamespace, kService, kWebPort);
-    if (!a && require) return a.error().context(m.name);
-    std::string addr = a ? *a : std::string();
-    if (addr.empty() && require)
-      return Error(m.name + ": Service " + std::string(kNamespace) + "/" + kService + " has no address yet");
-    out.push_back({m.name, addr.empty() ? "<" + m.name + "'s " + kService + " address, once it has one>" : addr});
-  }
-  return out;
+// The federation targets: every member but the federating one, at its Service's address.
+Result<std::vector<MemberAddress>> federation_targets(const fleet::Fleet& fleet, const Options& o,
+                                                      bool require) {
+  return member_service_addresses(fleet.members(), kNamespace, kService, kWebPort, require, o.federate_to);
 }
 
 }  // namespace
 
-Result<std::vector<fleet::PlannedStep>> plan(fleet::Fleet& fleet, const fleet::Workload& op, const Options& o) {
+Result<std::vector<fleet::PlannedStep>> plan(fleet::Fleet& fleet, const fleet::Workload& op,
+                                             const Options& o) {
   KURATOR_TRY(check(o, member_names(fleet)));
   std::vector<fleet::PlannedStep> all;
   auto add = [&](const fleet::Workload& w) -> Status {
@@ -291,7 +243,8 @@ std::vector<std::string> prometheus_users(kube::Client& member, const std::strin
   if (!list) return users;
   for (const auto& p : (*list)["items"]) {
     auto c = label_of(p, kComponentLabel);
-    if (!c.empty() && c != except && std::find(users.begin(), users.end(), c) == users.end()) users.push_back(c);
+    if (!c.empty() && c != except && std::find(users.begin(), users.end(), c) == users.end())
+      users.push_back(c);
   }
   return users;
 }
@@ -329,7 +282,8 @@ Component component() {
     kube::Client& k = *p.cluster;
     auto prom = k.get("monitoring.coreos.com/v1", "Prometheus", kNamespace, kPrometheusName);
     if (!prom) {
-      h.reason = prom.error().http_status == 404 ? "not installed" : "cannot read Prometheus: " + prom.error().message;
+      h.reason = prom.error().http_status == 404 ? "not installed"
+                                                 : "cannot read Prometheus: " + prom.error().message;
       return h;
     }
     h.installed = true;

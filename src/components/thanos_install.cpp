@@ -16,23 +16,23 @@ std::vector<std::string> member_names(const fleet::Fleet& f) {
   return n;
 }
 
-// The sidecar addresses: given, or read from each member's Service ("" while a LoadBalancer has none).
-Result<std::vector<Endpoint>> sidecar_addresses(const fleet::Fleet& members, const InstallOptions& o, bool require) {
+// The sidecar addresses: given, or read from each member's Service (placeholders while a LoadBalancer has
+// none, unless `require`).
+Result<std::vector<Endpoint>> sidecar_addresses(const fleet::Fleet& members, const InstallOptions& o,
+                                                bool require) {
+  std::vector<fleet::Member> exposed;
+  for (const auto& m : members.members())
+    if (!o.sidecar_endpoints.count(m.name)) exposed.push_back(m);
+  auto found = member_service_addresses(exposed, kMemberNamespace, kSidecarService, kGrpcPort, require);
+  if (!found) return found.error();
   std::vector<Endpoint> out;
   for (const auto& m : members.members()) {
     if (auto it = o.sidecar_endpoints.find(m.name); it != o.sidecar_endpoints.end()) {
       out.push_back({m.name, it->second, false});
       continue;
     }
-    kube::Client c(m.config);
-    auto a = prometheus::service_address(c, kMemberNamespace, kSidecarService, kGrpcPort);
-    if (!a && require) return a.error().context(m.name);
-    std::string addr = a ? *a : std::string();
-    if (addr.empty() && require)
-      return Error(m.name + ": Service " + std::string(kMemberNamespace) + "/" + kSidecarService +
-                   " has no address yet");
-    out.push_back({m.name, addr.empty() ? "<" + m.name + "'s " + kSidecarService + " address, once it has one>" : addr,
-                   false});
+    for (const auto& f : *found)
+      if (f.member == m.name) out.push_back({m.name, f.address, false});
   }
   return out;
 }
@@ -62,12 +62,14 @@ Result<std::map<std::string, std::string>> parse_sidecar_endpoints(const std::ve
     std::string member = eq == std::string::npos ? "" : e.substr(0, eq);
     std::string addr = eq == std::string::npos ? "" : e.substr(eq + 1);
     auto colon = addr.rfind(':');
-    bool port_ok = colon != std::string::npos && colon + 1 < addr.size() &&
-                   std::all_of(addr.begin() + long(colon) + 1, addr.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool port_ok =
+        colon != std::string::npos && colon + 1 < addr.size() &&
+        std::all_of(addr.begin() + long(colon) + 1, addr.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (member.empty() || colon == 0 || !port_ok)
       return Error("--sidecar-endpoints " + e + ": expected MEMBER=HOST:PORT", ExitCode::usage,
                    "e.g. --sidecar-endpoints member1=10.0.0.5:10901");
-    if (out.count(member)) return Error("--sidecar-endpoints: " + member + " is given twice", ExitCode::usage);
+    if (out.count(member))
+      return Error("--sidecar-endpoints: " + member + " is given twice", ExitCode::usage);
     out[member] = addr;
   }
   return out;
@@ -120,22 +122,21 @@ fleet::Workload members_workload(const InstallOptions& o, const std::vector<std:
                        {"metadata", {{"name", kObjstoreSecret}, {"namespace", kMemberNamespace}}},
                        {"type", "Opaque"},
                        {"data", {{kObjstoreKey, base64::encode(o.objstore_text)}}}});
-  w.objects.push_back(
-      {{"apiVersion", "monitoring.coreos.com/v1"},
-       {"kind", "Prometheus"},
-       {"metadata", {{"name", kMemberPrometheus}, {"namespace", kMemberNamespace}}},
-       {"spec",
-        {{"replicas", 1},
-         {"serviceAccountName", "prometheus"},
-         {"serviceMonitorSelector", json::object()},
-         {"serviceMonitorNamespaceSelector", json::object()},
-         {"podMonitorSelector", json::object()},
-         {"podMonitorNamespaceSelector", json::object()},
-         {"externalLabels", json::object()},
-         {"thanos",
-          {{"version", kVersion},
-           {"image", kImage},
-           {"objectStorageConfig", {{"name", kObjstoreSecret}, {"key", kObjstoreKey}}}}}}}});
+  w.objects.push_back({{"apiVersion", "monitoring.coreos.com/v1"},
+                       {"kind", "Prometheus"},
+                       {"metadata", {{"name", kMemberPrometheus}, {"namespace", kMemberNamespace}}},
+                       {"spec",
+                        {{"replicas", 1},
+                         {"serviceAccountName", "prometheus"},
+                         {"serviceMonitorSelector", json::object()},
+                         {"serviceMonitorNamespaceSelector", json::object()},
+                         {"podMonitorSelector", json::object()},
+                         {"podMonitorNamespaceSelector", json::object()},
+                         {"externalLabels", json::object()},
+                         {"thanos",
+                          {{"version", kVersion},
+                           {"image", kImage},
+                           {"objectStorageConfig", {{"name", kObjstoreSecret}, {"key", kObjstoreKey}}}}}}}});
   label_objects(w.objects, kName, kVersion);
   for (const auto& m : members)
     w.per_member[m].push_back({"monitoring.coreos.com/v1",
@@ -176,8 +177,8 @@ bool UninstallReport::nothing_found() const {
   return true;
 }
 
-Result<std::vector<fleet::PlannedStep>> plan(fleet::Fleet& members, fleet::Fleet& host, const fleet::Workload& op,
-                                             const InstallOptions& o) {
+Result<std::vector<fleet::PlannedStep>> plan(fleet::Fleet& members, fleet::Fleet& host,
+                                             const fleet::Workload& op, const InstallOptions& o) {
   KURATOR_TRY(check(o, member_names(members)));
   std::vector<fleet::PlannedStep> all;
   auto add = [&](fleet::Fleet& f, const fleet::Workload& w) -> Status {
@@ -210,7 +211,8 @@ Result<InstallReport> install(fleet::Fleet& members, fleet::Fleet& host, const f
     return f.wait_ready(w, wait);
   };
   KURATOR_TRY(step(members, op));
-  // The sidecar Services first: a LoadBalancer's address is waited for (with progress) while the rest goes on.
+  // The sidecar Services first: a LoadBalancer's address is waited for (with progress) while the rest goes
+  // on.
   if (o.sidecar_endpoints.empty()) KURATOR_TRY(step(members, sidecar_workload(o)));
   KURATOR_TRY(step(members, members_workload(o, member_names(members))));
   auto sidecars = sidecar_addresses(members, o, true);
@@ -251,8 +253,9 @@ Component component() {
   Component c;
   c.name = kName;
   c.scope = Scope::member;
-  c.description = "Prometheus monitoring/thanos with its sidecar Reconciled and Available, the sidecar Service "
-                  "addressable; Query available where the host's objects are";
+  c.description =
+      "Prometheus monitoring/thanos with its sidecar Reconciled and Available, the sidecar Service "
+      "addressable; Query available where the host's objects are";
   c.health = [](const Probe& p) {
     Health h;
     kube::Client& k = *p.cluster;
@@ -271,17 +274,21 @@ Component component() {
     std::vector<std::string> problems;
     if (member_side) {
       if (auto st = kube::evaluate(*prom); !st.ready())
-        problems.push_back(std::string("Prometheus/") + kMemberNamespace + "/" + kMemberPrometheus + ": " + st.reason);
+        problems.push_back(std::string("Prometheus/") + kMemberNamespace + "/" + kMemberPrometheus + ": " +
+                           st.reason);
       auto svc = k.get("v1", "Service", kMemberNamespace, kSidecarService);
       if (svc) {
-        auto a = prometheus::service_address(k, kMemberNamespace, kSidecarService, kGrpcPort);
-        if (!a) problems.push_back(a.error().message);
-        else if (a->empty()) problems.push_back(std::string("Service/") + kMemberNamespace + "/" + kSidecarService +
-                                                ": LoadBalancer has no ingress address yet");
+        auto a = service_address(k, kMemberNamespace, kSidecarService, kGrpcPort);
+        if (!a)
+          problems.push_back(a.error().message);
+        else if (a->empty())
+          problems.push_back(std::string("Service/") + kMemberNamespace + "/" + kSidecarService +
+                             ": LoadBalancer has no ingress address yet");
       }
     }
     if (host_side)
-      if (auto why = check_ready(k, "apps/v1", "Deployment", kNamespace, kQuery); !why.empty()) problems.push_back(why);
+      if (auto why = check_ready(k, "apps/v1", "Deployment", kNamespace, kQuery); !why.empty())
+        problems.push_back(why);
     for (size_t i = 0; i < problems.size(); ++i) h.reason += (i ? "; " : "") + problems[i];
     h.healthy = problems.empty();
     return h;

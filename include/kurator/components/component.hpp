@@ -3,6 +3,7 @@
 // src/components/component.cpp.
 #pragma once
 #include <kurator/core/kube.hpp>
+#include <kurator/fleet/fleet.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -50,12 +51,31 @@ const Component* find(const std::string& name);
 std::string check_ready(kube::Client& c, const std::string& api_version, const std::string& kind,
                         const std::string& ns, const std::string& name);
 
+// Where a member's Service is reached from outside the member: a LoadBalancer's ingress (ip, else
+// hostname) and the Service port; a NodePort's node address (InternalIP, else ExternalIP, else the member
+// apiserver's host) and the node port. "" when a LoadBalancer has no ingress yet. Errors name the Service.
+Result<std::string> service_address(kube::Client& member, const std::string& ns, const std::string& name,
+                                    int port);
+
+struct MemberAddress {
+  std::string member;
+  std::string address;
+};
+// Every member's (but `skip`'s) address of Service ns/name:port. While one has none (a LoadBalancer
+// without ingress, or an error): with `require` an error naming the member, else a placeholder
+// "<M's NAME address, once it has one>" (for plans).
+Result<std::vector<MemberAddress>> member_service_addresses(const std::vector<fleet::Member>& members,
+                                                            const std::string& ns, const std::string& name,
+                                                            int port, bool require,
+                                                            const std::string& skip = {});
+
 // The labels kurator puts on every object it installs (and `status` reads back).
 inline constexpr const char* kComponentLabel = "kurator.dev/component";
 inline constexpr const char* kVersionLabel = "kurator.dev/version";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 // Sets those three labels on every object (managed-by=kurator).
-void label_objects(std::vector<nlohmann::json>& objects, const std::string& component, const std::string& version);
+void label_objects(std::vector<nlohmann::json>& objects, const std::string& component,
+                   const std::string& version);
 // An object's label `key`, "" when absent.
 std::string label_of(const nlohmann::json& obj, const std::string& key);
 // The kurator.dev/version the objects carry, "" when none.

@@ -41,7 +41,8 @@ inline constexpr int kWebPort = 9090;
 // needs the operator's own CRDs and a Prometheus to matter), moved to namespace `monitoring`, plus the
 // Namespace and the Prometheus RBAC of manifests/prometheus/prometheus.yaml. Labelled as kurator's
 // (component prometheus-operator, version = the artifact's).
-Result<std::vector<json>> operator_objects(const std::filesystem::path& artifact_dir, const std::string& version);
+Result<std::vector<json>> operator_objects(const std::filesystem::path& artifact_dir,
+                                           const std::string& version);
 // The pinned release through the artifact store (cached after the first fetch).
 Result<std::vector<json>> load_operator(artifacts::Store& store, const std::string& version = {});
 fleet::Workload operator_workload(std::vector<json> objects);
@@ -56,11 +57,6 @@ struct Options {
 fleet::Workload expose_workload(const Options& o);
 
 // An address a member's Service is reached at: "host:port".
-struct MemberAddress {
-  std::string member;
-  std::string address;
-};
-
 // The federation job for `targets` (the other members' Prometheus addresses) as Prometheus scrape-config
 // YAML (a list of one job, honor_labels, /federate, match[] every job).
 std::string federate_scrape_config(const std::vector<MemberAddress>& targets);
@@ -69,12 +65,6 @@ std::string federate_scrape_config(const std::vector<MemberAddress>& targets);
 // for every member; for o.federate_to the scrape config of `targets` and spec.additionalScrapeConfigs.
 fleet::Workload prometheus_workload(const Options& o, const std::vector<std::string>& members,
                                     const std::vector<MemberAddress>& targets);
-
-// Where a member's Service is reached from outside the member: a LoadBalancer's ingress (ip, else
-// hostname) and the Service port; a NodePort's node address (InternalIP, else ExternalIP, else the member
-// apiserver's host) and the node port. "" when a LoadBalancer has no ingress yet. Errors name the Service.
-Result<std::string> service_address(kube::Client& member, const std::string& ns, const std::string& name,
-                                    int port);
 
 // The status entry: the operator available, the Prometheus `kurator` Reconciled and Available.
 Component component();
@@ -95,7 +85,8 @@ struct InstallReport {
 // the service type) before anything is applied.
 Status check(const Options& o, const std::vector<std::string>& members);
 // Everything install would apply, in order (the federation Secret shows the targets known now).
-Result<std::vector<fleet::PlannedStep>> plan(fleet::Fleet& fleet, const fleet::Workload& op, const Options& o);
+Result<std::vector<fleet::PlannedStep>> plan(fleet::Fleet& fleet, const fleet::Workload& op,
+                                             const Options& o);
 // Operator first (waited for), then, when federating, the Services (waited for: a LoadBalancer's
 // ingress), their addresses, then the Prometheus objects, waited for until Reconciled and Available.
 Result<InstallReport> install(fleet::Fleet& fleet, const fleet::Workload& op, const Options& o,
