@@ -89,17 +89,21 @@ os.close(fd)
 PY
   echo "$out"
 }
-seconds() { # command... -> wall seconds (fails loudly)
-  local t0 t1
+logs=${BENCH_LOGS:-$(mktemp -d)}
+seconds() { # LABEL command... -> wall seconds (fails loudly); kurator's log kept in $logs/LABEL.log
+  local t0 t1 log=$logs/$1.log
+  shift
   t0=$(date +%s.%N)
-  "$@" >/dev/null 2>"$work/err" || { echo "failed: $*" >&2; tail -n 30 "$work/err" >&2; exit 1; }
+  "$@" >/dev/null 2>"$log" || { echo "failed: $*" >&2; tail -n 30 "$log" >&2; exit 1; }
   t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
-thanos_on() { # KUBECONFIG CONTEXTS HOST_CONTEXT
-  seconds "$kurator" --kubeconfig "$1" install thanos --clusters "$2" --host-context "$3" \
+thanos_on() { # LABEL KUBECONFIG CONTEXTS HOST_CONTEXT
+  local label=$1
+  shift
+  seconds "$label" "$kurator" --kubeconfig "$1" install thanos --clusters "$2" --host-context "$3" \
     --object-store-config "$work/objstore.yaml" --sidecar-service-type NodePort
 }
 
@@ -108,8 +112,8 @@ for r in $(seq 1 "$rounds"); do
   make_clusters "t$r-1" "t$r-2" "t$r-3" "t$r-4"
   kc1=$(kubeconfig_of "t$r-1")
   kc3=$(kubeconfig_of "t$r-2" "t$r-3" "t$r-4")
-  time1() { t1=$(thanos_on "$kc1" "kurator-t$r-1" "kurator-t$r-1"); }
-  time3() { t3=$(thanos_on "$kc3" "kurator-t$r-2,kurator-t$r-3,kurator-t$r-4" "kurator-t$r-2"); }
+  time1() { t1=$(thanos_on "round$r-1-member" "$kc1" "kurator-t$r-1" "kurator-t$r-1"); }
+  time3() { t3=$(thanos_on "round$r-3-members" "$kc3" "kurator-t$r-2,kurator-t$r-3,kurator-t$r-4" "kurator-t$r-2"); }
   if [ $((r % 2)) -eq 1 ]; then time1; time3; else time3; time1; fi
   one+=("$t1")
   three+=("$t3")
@@ -117,7 +121,8 @@ for r in $(seq 1 "$rounds"); do
   k=$KURATOR_HOME/clusters/t$r-1/kubeconfig
   python3 - "$kubectl" "$k" >"$work/watch" 2>/dev/null <<'PY' &
 import json, subprocess, sys, time
-p = subprocess.Popen([sys.argv[1], "--kubeconfig", sys.argv[2], "-n", "monitoring", "get", "prometheus", "kurator",
+# A list watch (a named get of an object not made yet fails at once): every Prometheus in the namespace.
+p = subprocess.Popen([sys.argv[1], "--kubeconfig", sys.argv[2], "-n", "monitoring", "get", "prometheus",
                       "-w", "-o", "json", "--request-timeout=0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 buf = ""
 for line in p.stdout:
@@ -128,6 +133,8 @@ for line in p.stdout:
         except ValueError:
             continue
         buf = ""
+        if o.get("kind") != "Prometheus" or o["metadata"]["name"] != "kurator":
+            continue
         g = o["metadata"].get("generation", 0)
         if all(any(c["type"] == t and c["status"] == "True" and c.get("observedGeneration", 0) >= g
                    for c in o.get("status", {}).get("conditions", [])) for t in ("Available", "Reconciled")):
@@ -153,6 +160,7 @@ m1=$(printf '%s\n' "${one[@]}" | median)
 m3=$(printf '%s\n' "${three[@]}" | median)
 printf '\n%-24s %10s %10s %9s\n' "install thanos" "1 member" "3 members" "3 / 1"
 printf '%-24s %10s %10s %8sx\n' "direct (median of $rounds)" "$m1" "$m3" "$(ratio "$m3" "$m1")"
+echo "kurator's logs: $logs"
 echo "goal: 3 / 1 <= 1.3x (operator, sidecars, host objects, each waited for)"
 if ((${#lat[@]})); then
   echo "install prometheus: kurator saw Available+Reconciled $(printf '%s\n' "${lat[@]}" | median)s (median) after a" \
