@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -207,53 +206,6 @@ bool plain_for_ansible(const std::string& s) {
                  [](unsigned char ch) { return std::tolower(ch); });
   static const std::set<std::string> words = {"y", "yes", "n", "no", "true", "false", "on", "off", "null"};
   return !words.count(lower);
-}
-
-void emit(YAML::Emitter& out, const json& v) {
-  switch (v.type()) {
-    case json::value_t::object:
-      if (v.empty()) {
-        out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
-        break;
-      }
-      out << YAML::BeginMap;
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        out << YAML::Key;
-        if (plain_for_ansible(it.key()))
-          out << it.key();
-        else
-          out << YAML::DoubleQuoted << it.key();
-        out << YAML::Value;
-        emit(out, it.value());
-      }
-      out << YAML::EndMap;
-      break;
-    case json::value_t::array:
-      if (v.empty()) {
-        out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
-        break;
-      }
-      out << YAML::BeginSeq;
-      for (const auto& item : v) emit(out, item);
-      out << YAML::EndSeq;
-      break;
-    case json::value_t::string: {
-      const auto& s = v.get_ref<const std::string&>();
-      if (plain_for_ansible(s))
-        out << s;
-      else
-        out << YAML::DoubleQuoted << s;
-      break;
-    }
-    case json::value_t::boolean:
-      out << (v.get<bool>() ? "true" : "false");
-      break;
-    case json::value_t::null:
-      out << YAML::Null;
-      break;
-    default:
-      out << v.dump();
-  }
 }
 
 std::string shell_word(const std::string& s) {
@@ -710,26 +662,16 @@ json group_vars(const VmsConfig& cfg, const stdfs::path& cluster_dir) {
 }
 
 std::string render_group_vars(const VmsConfig& cfg, const stdfs::path& cluster_dir) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  for (auto& [k, v] : kurator_vars(cfg, cluster_dir)) {
-    out << YAML::Key << k << YAML::Value;
-    emit(out, v);
-  }
-  out << YAML::EndMap;
-  std::string text =
-      "# KubeSpray variables written by kurator from " + cfg.source.string() + "\n" + out.c_str() + "\n";
+  // kurator's keys in their fixed order, one mapping entry at a time.
+  std::string text = "# KubeSpray variables written by kurator from " + cfg.source.string() + "\n";
+  for (auto& [k, v] : kurator_vars(cfg, cluster_dir)) text += dump_for_ansible(json{{k, v}});
   json extra = extra_vars_with_endpoint(cfg);
   if (!extra.empty()) text += "# extraVars (and apiEndpoint's address)\n" + dump_for_ansible(extra);
   return text;
 }
 
 std::string dump_for_ansible(const json& value) {
-  YAML::Emitter out;
-  emit(out, value);
-  std::string s = out.c_str();
-  if (s.empty() || s.back() != '\n') s += "\n";
-  return s;
+  return yaml::dump(value, yaml::DumpStyle{plain_for_ansible});
 }
 
 Toolchain default_toolchain(const stdfs::path& home, std::string_view kubespray_version) {

@@ -70,28 +70,44 @@ bool needs_quotes(const std::string& s) {
   return false;
 }
 
-void emit(YAML::Emitter& out, const json& v) {
+void emit(YAML::Emitter& out, const json& v, const DumpStyle* style) {
+  auto string = [&](const std::string& str) {
+    if (style) {
+      if (style->plain(str))
+        out << str;
+      else
+        out << YAML::DoubleQuoted << str;
+    } else if (str.find('\n') != std::string::npos)
+      out << YAML::Literal << str;
+    else if (needs_quotes(str))
+      out << YAML::DoubleQuoted << str;
+    else
+      out << str;
+  };
   switch (v.type()) {
     case json::value_t::object:
+      if (style && v.empty()) out << YAML::Flow;
       out << YAML::BeginMap;
       for (auto it = v.begin(); it != v.end(); ++it) {
-        out << YAML::Key << it.key() << YAML::Value;
-        emit(out, it.value());
+        out << YAML::Key;
+        if (style)
+          string(it.key());
+        else
+          out << it.key();
+        out << YAML::Value;
+        emit(out, it.value(), style);
       }
       out << YAML::EndMap;
       break;
     case json::value_t::array:
+      if (style && v.empty()) out << YAML::Flow;
       out << YAML::BeginSeq;
-      for (const auto& item : v) emit(out, item);
+      for (const auto& item : v) emit(out, item, style);
       out << YAML::EndSeq;
       break;
-    case json::value_t::string: {
-      const auto& s = v.get_ref<const std::string&>();
-      if (s.find('\n') != std::string::npos) out << YAML::Literal << s;
-      else if (needs_quotes(s)) out << YAML::DoubleQuoted << s;
-      else out << s;
+    case json::value_t::string:
+      string(v.get_ref<const std::string&>());
       break;
-    }
     case json::value_t::boolean:
       out << (v.get<bool>() ? "true" : "false");
       break;
@@ -225,14 +241,24 @@ Result<json> parse_one(std::string_view text, std::string_view source) {
   }
 }
 
-std::string dump(const json& value) {
+namespace {
+std::string dump_with(const json& value, const DumpStyle* style) {
   YAML::Emitter out;
   out.SetIndent(2);
   out.SetSeqFormat(YAML::Block);
-  emit(out, value);
+  emit(out, value, style);
   std::string s = out.c_str();
   if (s.empty() || s.back() != '\n') s += '\n';
   return s;
+}
+}  // namespace
+
+std::string dump(const json& value) {
+  return dump_with(value, nullptr);
+}
+
+std::string dump(const json& value, const DumpStyle& style) {
+  return dump_with(value, &style);
 }
 
 std::string dump_all(const std::vector<json>& docs) {

@@ -5,6 +5,8 @@
 #include <kurator/util/result.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,11 +25,18 @@ struct Stream {
 // Parses several multi-document streams, the documents on up to `threads` threads (0: one per core),
 // and returns each stream's documents in order. On errors, the first one in input order is returned,
 // so the outcome does not depend on timing.
-Result<std::vector<std::vector<json>>> parse_streams(const std::vector<Stream>& streams, unsigned threads = 0);
+Result<std::vector<std::vector<json>>> parse_streams(const std::vector<Stream>& streams,
+                                                     unsigned threads = 0);
 // Parses exactly one document (an empty input yields null).
 Result<json> parse_one(std::string_view text, std::string_view source);
 // Emits one document as block-style YAML.
 std::string dump(const json& value);
+// How a reader other than yaml-cpp must see strings: a string (key or value) is written plain only when
+// `plain` says so, else double-quoted; empty maps and sequences as {} and [].
+struct DumpStyle {
+  std::function<bool(const std::string&)> plain;
+};
+std::string dump(const json& value, const DumpStyle& style);
 // Emits documents separated by "---".
 std::string dump_all(const std::vector<json>& docs);
 
