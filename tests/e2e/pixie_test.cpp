@@ -84,6 +84,25 @@ std::string events_text(kube::Client& c) {
 
 using Uninstaller = test::KuratorOnExit;
 
+// In a member after install: the Vizier named for it, Healthy, its key only in the Secret it references,
+// OLM's Deployments available.
+void check_installed(kube::Client& c, const std::string& cluster) {
+  auto v = c.get("px.dev/v1alpha1", "Vizier", "pl", "pixie");
+  REQUIRE(v.ok());
+  CHECK((*v)["spec"]["clusterName"] == cluster);
+  CHECK((*v)["spec"]["customDeployKeySecret"] == "pixie-deploy-key");
+  CHECK_FALSE((*v)["spec"].contains("deployKey"));
+  CHECK((*v)["status"]["vizierPhase"] == "Healthy");
+  auto s = c.get("v1", "Secret", "pl", "pixie-deploy-key");
+  REQUIRE(s.ok());
+  CHECK(base64::decode((*s)["data"]["deploy-key"].get<std::string>()) == kKey);
+  for (const char* dep : {"olm-operator", "catalog-operator"}) {
+    auto o = c.get("apps/v1", "Deployment", "olm", dep);
+    REQUIRE(o.ok());
+    CHECK((*o)["status"].value("availableReplicas", 0) == 1);
+  }
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -163,20 +182,7 @@ TEST_CASE(
 
   for (auto* c : {&host, &member}) {
     INFO(c->config().server);
-    auto v = c->get("px.dev/v1alpha1", "Vizier", "pl", "pixie");
-    REQUIRE(v.ok());
-    CHECK((*v)["spec"]["clusterName"] == (c == &host ? "e2e-host" : "e2e-member"));
-    CHECK((*v)["spec"]["customDeployKeySecret"] == "pixie-deploy-key");
-    CHECK_FALSE((*v)["spec"].contains("deployKey"));
-    CHECK((*v)["status"]["vizierPhase"] == "Healthy");
-    auto s = c->get("v1", "Secret", "pl", "pixie-deploy-key");
-    REQUIRE(s.ok());
-    CHECK(base64::decode((*s)["data"]["deploy-key"].get<std::string>()) == kKey);
-    for (const char* dep : {"olm-operator", "catalog-operator"}) {
-      auto o = c->get("apps/v1", "Deployment", "olm", dep);
-      REQUIRE(o.ok());
-      CHECK((*o)["status"].value("availableReplicas", 0) == 1);
-    }
+    check_installed(*c, c == &host ? "e2e-host" : "e2e-member");
     CHECK(
         c->get("operators.coreos.com/v1alpha1", "CatalogSource", "px-operator", "pixie-operator-index").ok());
     CHECK(
@@ -313,18 +319,7 @@ TEST_CASE(
   REQUIRE(stand_in.all_healthy_at().has_value());
   for (auto* c : {&a, &b}) {
     INFO(c->config().server);
-    auto v = c->get("px.dev/v1alpha1", "Vizier", "pl", "pixie");
-    REQUIRE(v.ok());
-    CHECK((*v)["spec"]["clusterName"] == (c == &a ? "fk1" : "fk2"));
-    CHECK((*v)["status"]["vizierPhase"] == "Healthy");
-    auto s = c->get("v1", "Secret", "pl", "pixie-deploy-key");
-    REQUIRE(s.ok());
-    CHECK(base64::decode((*s)["data"]["deploy-key"].get<std::string>()) == kKey);
-    for (const char* dep : {"olm-operator", "catalog-operator"}) {
-      auto o = c->get("apps/v1", "Deployment", "olm", dep);
-      REQUIRE(o.ok());
-      CHECK((*o)["status"].value("availableReplicas", 0) == 1);
-    }
+    check_installed(*c, c == &a ? "fk1" : "fk2");
   }
   // The templates and their policies live in Karmada; the Vizier's clusterName is an override per member.
   CHECK(kc.get("px.dev/v1alpha1", "Vizier", "pl", "pixie").ok());
