@@ -34,6 +34,18 @@ std::string check_ready(kube::Client& c, const std::string& api_version, const s
   return st.ready() ? std::string() : what + ": " + st.reason;
 }
 
+// The host part of a URL: "https://10.0.0.5:6443/x" -> "10.0.0.5", "https://[::1]:6443" -> "::1".
+std::string url_host(const std::string& url) {
+  auto b = url.find("://");
+  b = b == std::string::npos ? 0 : b + 3;
+  if (b < url.size() && url[b] == '[') {
+    auto e = url.find(']', b);
+    return e == std::string::npos ? std::string() : url.substr(b + 1, e - b - 1);
+  }
+  auto e = url.find_first_of(":/", b);
+  return url.substr(b, e == std::string::npos ? std::string::npos : e - b);
+}
+
 Result<std::string> service_address(kube::Client& member, const std::string& ns, const std::string& name,
                                     int port) {
   auto svc = member.get("v1", "Service", ns, name);
@@ -63,13 +75,7 @@ Result<std::string> service_address(kube::Client& member, const std::string& ns,
           if (a.value("type", "") == want && !a.value("address", "").empty())
             return join(a.value("address", ""), node_port);
     // No node reports an address (kwok's nodes): the machine the member apiserver answers on.
-    std::string host = member.config().server;
-    if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
-    host = host.substr(0, host.find('/'));
-    if (!host.empty() && host.front() == '[')
-      host = host.substr(1, host.find(']') - 1);
-    else
-      host = host.substr(0, host.rfind(':'));
+    const std::string host = url_host(member.config().server);
     if (host.empty()) return Error("no node of " + member.config().server + " reports an address");
     return join(host, node_port);
   }

@@ -1,12 +1,13 @@
 // The in-cluster install of Karmada (see include/kurator/components/karmada_install.hpp): data from
 // manifests/karmada/host/ customised by structured edits, a PKI from providers/pki.hpp, the Karmada-side
 // objects from components/karmada.hpp.
+#include <kurator/components/component.hpp>
 #include <kurator/components/karmada.hpp>
 #include <kurator/components/karmada_install.hpp>
-#include <kurator/fleet/fleet.hpp>
 #include <kurator/core/http.hpp>
 #include <kurator/core/kubeconfig.hpp>
 #include <kurator/core/waiter.hpp>
+#include <kurator/fleet/fleet.hpp>
 #include <kurator/providers/pki.hpp>
 #include <kurator/providers/versions.hpp>
 #include <kurator/util/base64.hpp>
@@ -126,18 +127,6 @@ json own_entry(const json& obj) {
 
 std::string seconds_text(milliseconds d) {
   return std::to_string((d.count() + 500) / 1000) + "s";
-}
-
-// The host part of a URL: "https://10.0.0.5:6443/x" -> "10.0.0.5", "https://[::1]:6443" -> "::1".
-std::string url_host(const std::string& url) {
-  auto b = url.find("://");
-  b = b == std::string::npos ? 0 : b + 3;
-  if (b < url.size() && url[b] == '[') {
-    auto e = url.find(']', b);
-    return e == std::string::npos ? std::string() : url.substr(b + 1, e - b - 1);
-  }
-  auto e = url.find_first_of(":/", b);
-  return url.substr(b, e == std::string::npos ? std::string::npos : e - b);
 }
 
 bool ip_literal(const std::string& h) {

@@ -51,6 +51,9 @@ const Component* find(const std::string& name);
 std::string check_ready(kube::Client& c, const std::string& api_version, const std::string& kind,
                         const std::string& ns, const std::string& name);
 
+// The host part of a URL: "https://10.0.0.5:6443/x" -> "10.0.0.5", "https://[::1]:6443" -> "::1".
+std::string url_host(const std::string& url);
+
 // Where a member's Service is reached from outside the member: a LoadBalancer's ingress (ip, else
 // hostname) and the Service port; a NodePort's node address (InternalIP, else ExternalIP, else the member
 // apiserver's host) and the node port. "" when a LoadBalancer has no ingress yet. Errors name the Service.

@@ -56,7 +56,6 @@ struct Options {
 // The Service each member exposes its Prometheus with (federation only).
 fleet::Workload expose_workload(const Options& o);
 
-// An address a member's Service is reached at: "host:port".
 // The federation job for `targets` (the other members' Prometheus addresses) as Prometheus scrape-config
 // YAML (a list of one job, honor_labels, /federate, match[] every job).
 std::string federate_scrape_config(const std::vector<MemberAddress>& targets);
