@@ -14,6 +14,7 @@ _kurator() {
       "tool list") path="tool list" ;;
       "tool fetch") path="tool fetch" ;;
       "tool path") path="tool path" ;;
+      "tool venv") path="tool venv" ;;
       "tool verify") path="tool verify" ;;
       "tool prune") path="tool prune" ;;
       "bundle") path="bundle" ;;
@@ -26,6 +27,10 @@ _kurator() {
       "get") path="get" ;;
       "get clusters") path="get clusters" ;;
       "get kubeconfig") path="get kubeconfig" ;;
+      "scale") path="scale" ;;
+      "scale cluster") path="scale cluster" ;;
+      "upgrade") path="upgrade" ;;
+      "upgrade cluster") path="upgrade cluster" ;;
       "install") path="install" ;;
       "install karmada") path="install karmada" ;;
       "install volcano") path="install volcano" ;;
@@ -48,26 +53,31 @@ _kurator() {
   done
   local words
   case "$path" in
-    "") words="version completion apply tool bundle create delete get install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color" ;;
+    "") words="version completion apply tool bundle create delete get scale upgrade install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color" ;;
     "version") words="--help -h" ;;
     "completion") words="--help -h" ;;
     "apply") words="--help -h --filename -f --wait --namespace -n --concurrency" ;;
-    "tool") words="list fetch path verify prune --help -h" ;;
+    "tool") words="list fetch path venv verify prune --help -h" ;;
     "tool list") words="--help -h --all-versions --mirror --ca-file --catalog --offline" ;;
     "tool fetch") words="--help -h --all --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "tool path") words="--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
+    "tool venv") words="--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "tool verify") words="--help -h --mirror --ca-file --catalog --offline" ;;
     "tool prune") words="--help -h --all --mirror --ca-file --catalog --offline" ;;
     "bundle") words="create import --help -h" ;;
     "bundle create") words="--help -h --output -o --components --all --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "bundle import") words="--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "create") words="cluster --help -h" ;;
-    "create cluster") words="--help -h --provider --nodes --kubernetes-version --bin-dir" ;;
+    "create cluster") words="--help -h --provider --nodes --kubernetes-version --bin-dir --file -f --print-config --check --api-endpoint --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "delete") words="cluster --help -h" ;;
-    "delete cluster") words="--help -h --provider" ;;
+    "delete cluster") words="--help -h --provider --yes -y --check" ;;
     "get") words="clusters kubeconfig --help -h" ;;
     "get clusters") words="--help -h" ;;
     "get kubeconfig") words="--help -h" ;;
+    "scale") words="cluster --help -h" ;;
+    "scale cluster") words="--help -h --provider --file -f --remove-host --api-endpoint --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
+    "upgrade") words="cluster --help -h" ;;
+    "upgrade cluster") words="--help -h --provider --kubernetes-version --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "install") words="karmada volcano prometheus thanos pixie --help -h" ;;
     "install karmada") words="--help -h --provider --bin-dir --namespace -n --apiserver-service-type --image-registry --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "install volcano") words="--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version" ;;

@@ -13,6 +13,7 @@ _kurator() {
       "tool list") path="tool list" ;;
       "tool fetch") path="tool fetch" ;;
       "tool path") path="tool path" ;;
+      "tool venv") path="tool venv" ;;
       "tool verify") path="tool verify" ;;
       "tool prune") path="tool prune" ;;
       "bundle") path="bundle" ;;
@@ -25,6 +26,10 @@ _kurator() {
       "get") path="get" ;;
       "get clusters") path="get clusters" ;;
       "get kubeconfig") path="get kubeconfig" ;;
+      "scale") path="scale" ;;
+      "scale cluster") path="scale cluster" ;;
+      "upgrade") path="upgrade" ;;
+      "upgrade cluster") path="upgrade cluster" ;;
       "install") path="install" ;;
       "install karmada") path="install karmada" ;;
       "install volcano") path="install volcano" ;;
@@ -46,26 +51,31 @@ _kurator() {
     esac
   done
   case "$path" in
-    "") words_list=(version completion apply tool bundle create delete get install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color) ;;
+    "") words_list=(version completion apply tool bundle create delete get scale upgrade install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color) ;;
     "version") words_list=(--help -h) ;;
     "completion") words_list=(--help -h) ;;
     "apply") words_list=(--help -h --filename -f --wait --namespace -n --concurrency) ;;
-    "tool") words_list=(list fetch path verify prune --help -h) ;;
+    "tool") words_list=(list fetch path venv verify prune --help -h) ;;
     "tool list") words_list=(--help -h --all-versions --mirror --ca-file --catalog --offline) ;;
     "tool fetch") words_list=(--help -h --all --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "tool path") words_list=(--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
+    "tool venv") words_list=(--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "tool verify") words_list=(--help -h --mirror --ca-file --catalog --offline) ;;
     "tool prune") words_list=(--help -h --all --mirror --ca-file --catalog --offline) ;;
     "bundle") words_list=(create import --help -h) ;;
     "bundle create") words_list=(--help -h --output -o --components --all --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "bundle import") words_list=(--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "create") words_list=(cluster --help -h) ;;
-    "create cluster") words_list=(--help -h --provider --nodes --kubernetes-version --bin-dir) ;;
+    "create cluster") words_list=(--help -h --provider --nodes --kubernetes-version --bin-dir --file -f --print-config --check --api-endpoint --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "delete") words_list=(cluster --help -h) ;;
-    "delete cluster") words_list=(--help -h --provider) ;;
+    "delete cluster") words_list=(--help -h --provider --yes -y --check) ;;
     "get") words_list=(clusters kubeconfig --help -h) ;;
     "get clusters") words_list=(--help -h) ;;
     "get kubeconfig") words_list=(--help -h) ;;
+    "scale") words_list=(cluster --help -h) ;;
+    "scale cluster") words_list=(--help -h --provider --file -f --remove-host --api-endpoint --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
+    "upgrade") words_list=(cluster --help -h) ;;
+    "upgrade cluster") words_list=(--help -h --provider --kubernetes-version --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "install") words_list=(karmada volcano prometheus thanos pixie --help -h) ;;
     "install karmada") words_list=(--help -h --provider --bin-dir --namespace -n --apiserver-service-type --image-registry --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "install volcano") words_list=(--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version) ;;

@@ -1,4 +1,5 @@
 #include <kurator/cli/app.hpp>
+#include <kurator/cli/cluster_vms.hpp>
 #include <kurator/core/http.hpp>
 #include <kurator/util/cancel.hpp>
 #include <kurator/util/fs.hpp>
@@ -114,6 +115,7 @@ void build(CLI::App& app, Context& ctx) {
   add_tool_commands(app, ctx);
   add_bundle_commands(app, ctx);
   add_cluster_commands(app, ctx);
+  add_vms_lifecycle_commands(app, ctx);
   add_karmada_commands(app, ctx);
   add_join_commands(app, ctx);
   add_volcano_commands(app, ctx);

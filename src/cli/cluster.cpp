@@ -1,8 +1,11 @@
-// create cluster NAME --provider local, delete cluster NAME, get clusters, get kubeconfig NAME.
+// create cluster NAME --provider local|vms, delete cluster NAME, get clusters, get kubeconfig NAME (vms: flags in
+// cluster_vms.cpp).
 #include <kurator/cli/app.hpp>
+#include <kurator/cli/cluster_vms.hpp>
 #include <kurator/fleet/karmada.hpp>
 #include <kurator/providers/local.hpp>
 #include <kurator/providers/versions.hpp>
+#include <kurator/providers/vms_cluster.hpp>
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -22,11 +25,13 @@ struct CreateFlags {
   int nodes = 1;
   std::string kubernetes_version;
   std::string bin_dir;
+  VmsFlags vms;
 };
 
 struct DeleteFlags {
   std::string name;
-  std::string provider = "local";
+  std::string provider;  // empty: vms when NAME is a vms cluster, else local
+  VmsFlags vms;
 };
 
 void warn_other_netns(const local::ClusterStatus& st) {
@@ -55,6 +60,10 @@ bool only_loopback_up() {
 }
 
 Status run_create(Context& ctx, const CreateFlags& f) {
+  if (f.provider == "vms") return run_vms_create(ctx, f.name, f.vms);
+  if (!f.vms.file.empty() || f.vms.print_config || f.vms.check)
+    return Error("-f, --print-config and --check are flags of --provider vms", ExitCode::usage,
+                 "kurator create cluster " + f.name + " --provider vms -f hosts.yaml");
   local::Provider provider(std::filesystem::absolute(ctx.home()));
   local::CreateOptions opts;
   opts.spec.name = f.name;
@@ -105,8 +114,11 @@ Status run_create(Context& ctx, const CreateFlags& f) {
 }
 
 Status run_delete(Context& ctx, const DeleteFlags& f) {
-  local::Provider provider(std::filesystem::absolute(ctx.home()));
-  KURATOR_TRY(provider.remove(f.name, f.provider));
+  const auto home = std::filesystem::absolute(ctx.home());
+  if (f.provider == "vms" || (f.provider.empty() && providers::vms::is_vms_cluster(home, f.name)))
+    return run_vms_delete(ctx, f.name, f.vms);
+  local::Provider provider(home);
+  KURATOR_TRY(provider.remove(f.name, f.provider.empty() ? "local" : f.provider));
   std::cout << "Cluster \"" << f.name << "\" deleted.\n";
   std::cout.flush();
   return {};
@@ -171,9 +183,10 @@ Status run_get_clusters(Context& ctx) {
     rows.push_back({st.spec.name, st.spec.provider, st.status, endpoint, std::to_string(st.spec.nodes),
                     st.spec.kubernetes_version});
   }
+  add_vms_rows(ctx, items, rows);
   add_karmada_members(ctx, items, rows);
   if (ctx.g.output == "table" && rows.empty()) {
-    std::cerr << "No clusters. Create one with: kurator create cluster NAME --provider local\n";
+    std::cerr << "No clusters. Create one with: kurator create cluster NAME --provider local|vms\n";
     return {};
   }
   ctx.print(items, {"NAME", "PROVIDER", "STATUS", "API", "NODES", "KUBERNETES"}, rows);
@@ -181,8 +194,10 @@ Status run_get_clusters(Context& ctx) {
 }
 
 Status run_get_kubeconfig(Context& ctx, const std::string& name) {
-  local::Provider provider(std::filesystem::absolute(ctx.home()));
-  auto text = provider.kubeconfig(name);
+  const auto home = std::filesystem::absolute(ctx.home());
+  local::Provider provider(home);
+  auto text = providers::vms::is_vms_cluster(home, name) ? providers::vms::kubeconfig(home, name)
+                                                          : provider.kubeconfig(name);
   if (!text) return text.error();
   std::cout << *text;
   if (!text->empty() && text->back() != '\n') std::cout << "\n";
@@ -196,10 +211,11 @@ void add_cluster_commands(CLI::App& app, Context& ctx) {
   auto* create = verb(app, "create", "Create resources (clusters)");
   auto cf = std::make_shared<CreateFlags>();
   auto* cc = create->add_subcommand("cluster",
-                                    "Create a local Kubernetes cluster: etcd, kube-apiserver, "
-                                    "controller-manager, scheduler and kwok fake nodes on loopback");
-  cc->add_option("name", cf->name, "Cluster name (lower-case letters, digits, '-')")->required();
-  cc->add_option("--provider", cf->provider, "Where the cluster runs")->check(CLI::IsMember({"local"}));
+                                    "Create a Kubernetes cluster: local (etcd, kube-apiserver, controller-manager, "
+                                    "scheduler and kwok fake nodes on loopback) or vms (your machines, by KubeSpray "
+                                    "over SSH)");
+  cc->add_option("name", cf->name, "Cluster name (lower-case letters, digits, '-')");
+  cc->add_option("--provider", cf->provider, "Where the cluster runs")->check(CLI::IsMember({"local", "vms"}));
   cc->add_option("--nodes", cf->nodes, "Number of fake (kwok) nodes")->check(CLI::Range(0, 100));
   cc->add_option("--kubernetes-version", cf->kubernetes_version,
                  "Kubernetes version (default " + std::string(providers::versions::kubernetes) + ")");
@@ -207,17 +223,28 @@ void add_cluster_commands(CLI::App& app, Context& ctx) {
                  "Directory with etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok "
                  "(flat, or <component>-<version>/ below it; default " +
                      local::default_bin_cache().string() + ")");
-  cc->callback([&ctx, cf] { ctx.outcome = run_create(ctx, *cf); });
+  add_vms_create_flags(cc, cf->vms);
+  cc->callback([&ctx, cf] {
+    if (cf->name.empty() && !cf->vms.print_config)
+      ctx.outcome = Error("create cluster: the cluster NAME is required", ExitCode::usage,
+                          "kurator create cluster NAME --provider local|vms");
+    else
+      ctx.outcome = run_create(ctx, *cf);
+  });
 
   auto* del = verb(app, "delete", "Delete resources (clusters)");
   auto df = std::make_shared<DeleteFlags>();
-  auto* dc = del->add_subcommand("cluster", "Stop every process of a local cluster and remove its state");
+  auto* dc = del->add_subcommand("cluster",
+                                 "Delete a cluster: local (stop its processes, remove its state) or vms (KubeSpray's "
+                                 "reset.yml on every host, then its state)");
   dc->add_option("name", df->name, "Cluster name")->required();
-  dc->add_option("--provider", df->provider, "Where the cluster runs")->check(CLI::IsMember({"local"}));
+  dc->add_option("--provider", df->provider, "Where the cluster runs (default: what made it)")
+      ->check(CLI::IsMember({"local", "vms"}));
+  add_vms_delete_flags(dc, df->vms);
   dc->callback([&ctx, df] { ctx.outcome = run_delete(ctx, *df); });
 
   auto* get = verb(app, "get", "Show resources (clusters, kubeconfigs)");
-  auto* gc = get->add_subcommand("clusters", "List local clusters and whether their components run");
+  auto* gc = get->add_subcommand("clusters", "List clusters (local, vms, Karmada members) and their health");
   gc->callback([&ctx] { ctx.outcome = run_get_clusters(ctx); });
   auto kname = std::make_shared<std::string>();
   auto* gk = get->add_subcommand("kubeconfig", "Print the admin kubeconfig of a cluster");

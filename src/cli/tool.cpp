@@ -1,6 +1,7 @@
 // kurator tool list|fetch|path|verify|prune: the artifact cache from the command line.
 #include <kurator/cli/app.hpp>
 #include <kurator/cli/artifact_flags.hpp>
+#include <kurator/providers/vms_cluster.hpp>
 #include <kurator/core/artifacts.hpp>
 #include <kurator/util/log.hpp>
 
@@ -171,6 +172,23 @@ void tool_prune(Context& ctx, const ArtifactFlags& f, bool all) {
   spdlog::info("pruned {} item(s) from {}", removed.size(), store->cache_root().string());
 }
 
+// KubeSpray's tree and its virtualenv, as create cluster --provider vms makes them on first use.
+void tool_venv(Context& ctx, const ArtifactFlags& f) {
+  const auto home = std::filesystem::absolute(ctx.home());
+  auto store = art::open_store(home, f);
+  if (!store) {
+    ctx.outcome = store.error();
+    return;
+  }
+  auto t = providers::vms::ensure_toolchain(*store, home, process::default_runner(), "python3", std::cerr);
+  if (!t) {
+    ctx.outcome = t.error();
+    return;
+  }
+  ctx.print({{"kubespray", t->kubespray_dir.string()}, {"venv", t->venv.string()}}, {"KUBESPRAY", "VENV"},
+            {{t->kubespray_dir.string(), t->venv.string()}});
+}
+
 }  // namespace
 
 void add_tool_commands(CLI::App& app, Context& ctx) {
@@ -199,6 +217,13 @@ void add_tool_commands(CLI::App& app, Context& ctx) {
   path->add_option("artifact", *ref, "NAME[@VERSION]")->required();
   add_artifact_flags(path, *flags, true);
   path->callback([&ctx, flags, ref] { tool_path(ctx, *flags, *ref); });
+
+  auto* venv = tool->add_subcommand(
+      "venv",
+      "Fetch KubeSpray and make its Python virtualenv (what create cluster --provider vms does on first use; "
+      "e.g. before going offline)");
+  add_artifact_flags(venv, *flags, true);
+  venv->callback([&ctx, flags] { tool_venv(ctx, *flags); });
 
   auto* verify = tool->add_subcommand("verify", "Re-hash the cache against its records and the catalog");
   add_artifact_flags(verify, *flags, false);

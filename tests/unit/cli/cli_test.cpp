@@ -146,3 +146,35 @@ TEST_CASE("cli: completions/ files are what `kurator completion` generates", "[c
     CHECK(r.out.find("kubeconfig") != std::string::npos);
   }
 }
+
+TEST_CASE("cli: create cluster --provider vms: sample config, usage errors, dry run, get clusters", "[cli][vms]") {
+  test::TempDir d;
+  auto env = clean_env(d);
+  auto sample = test::run_kurator({"create", "cluster", "--provider", "vms", "--print-config"}, env);
+  REQUIRE(sample.exit_code == 0);
+  CHECK(sample.out.find("kind: VmsCluster\n") != std::string::npos);
+  auto no_file = test::run_kurator({"create", "cluster", "c1", "--provider", "vms"}, env);
+  CHECK(no_file.exit_code == 2);
+  CHECK(first_line(no_file.err) == "error: create cluster --provider vms needs -f hosts.yaml");
+  auto local_f = test::run_kurator({"create", "cluster", "c1", "-f", "x.yaml"}, env);
+  CHECK(local_f.exit_code == 2);
+  CHECK(first_line(local_f.err) == "error: -f, --print-config and --check are flags of --provider vms");
+  // The sample with a real key path: the dry run prints the plan and writes nothing.
+  auto key = d.path() / "id_ed25519";
+  REQUIRE(fs::write_private_file(key, "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n").ok());
+  std::string text = sample.out;
+  for (size_t at; (at = text.find("~/.ssh/id_ed25519")) != std::string::npos;) text.replace(at, 17, key.string());
+  REQUIRE(fs::write_file_atomic(d.path() / "hosts.yaml", text).ok());
+  auto dry = test::run_kurator(
+      {"create", "cluster", "c1", "--provider", "vms", "-f", (d.path() / "hosts.yaml").string(), "--dry-run"}, env);
+  INFO(dry.err);
+  REQUIRE(dry.exit_code == 0);
+  CHECK(dry.out.find(" -b cluster.yml --tags always\n") != std::string::npos);
+  CHECK(dry.out.find("-l root 192.0.2.13 'echo kurator-ssh-ok;") != std::string::npos);
+  CHECK_FALSE(stdfs::exists(d.path() / "kurator" / "clusters" / "c1"));
+  auto gone = test::run_kurator({"delete", "cluster", "c1", "--provider", "vms"}, env);
+  CHECK(gone.exit_code == 1);
+  CHECK(first_line(gone.err).rfind("error: vms cluster \"c1\" not found", 0) == 0);
+  auto up = test::run_kurator({"upgrade", "cluster", "c1"}, env);
+  CHECK(up.exit_code == 2);  // --kubernetes-version is required
+}
