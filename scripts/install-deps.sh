@@ -5,7 +5,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev libcurl4-openssl-dev libyaml-cpp-dev nlohmann-json3-dev
   libfmt-dev libspdlog-dev libarchive-dev catch2 libssl-dev openssl
-  iproute2 util-linux procps python3 python3-yaml golang-go-
+  iproute2 util-linux procps python3 python3-yaml python3-venv openssh-server openssh-client sudo golang-go-
 )
 # golang-go- : never pull Debian's older Go over the machine's toolchain.
 missing=()

@@ -44,6 +44,19 @@ step "unit tests"
 (cd "$build" && ctest -L unit "${ctest_args[@]}" --timeout 600 --output-junit "$reports/unit.xml") || rc=1
 
 if [ "${KURATOR_SKIP_E2E:-0}" != 1 ]; then
+  # The vms e2e tests run the real ansible-playbook from KubeSpray's virtualenv; pip needs the network,
+  # which the e2e namespace has not: kurator makes the venv here (cached by requirements.txt hash).
+  export KURATOR_E2E_VENV_DIR=${KURATOR_E2E_VENV_DIR:-$HOME/.cache/kurator/venvs}
+  ks="$KURATOR_FIXTURES/kubespray-v2.31.0/release/kubespray-2.31.0.tar.gz"
+  if [ -f "$ks" ]; then
+    step "KubeSpray's virtualenv for the vms e2e tests (kurator tool venv, in $KURATOR_E2E_VENV_DIR)"
+    overlay="$root/$build/vms-catalog-overlay.yaml"
+    printf 'artifacts:\n  - {name: kubespray-source, version: v2.31.0, os: any, arch: any, url: "file://%s", sha256: %s}\n' \
+      "$ks" "$(sha256sum "$ks" | cut -d' ' -f1)" >"$overlay"
+    KURATOR_HOME="$root/$build/vms-toolchain" KURATOR_VENV_DIR="$KURATOR_E2E_VENV_DIR" KURATOR_CATALOG="$overlay" \
+      "$build/kurator" tool venv >/dev/null || rc=1
+  fi
+
   step "e2e tests (private network namespace, real control planes)"
   # The cases share one fleet (tests/CMakeLists.txt fixtures); whatever happens, nothing is left running.
   scripts/netns-run.sh bash -c '
