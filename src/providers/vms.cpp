@@ -1,5 +1,6 @@
 // The vms provider's machine-free parts: config checks, KubeSpray inventory and group vars, the
 // ansible-playbook command lines, and the JSON-lines progress parser.
+#include <kurator/core/artifacts.hpp>
 #include <kurator/providers/vms.hpp>
 #include <kurator/util/fs.hpp>
 #include <kurator/util/yaml.hpp>
@@ -680,6 +681,14 @@ Toolchain default_toolchain(const stdfs::path& home, std::string_view kubespray_
   return {root / ("kubespray-" + without_v(v)), root / "venv"};
 }
 
+std::string control_path_dir(const stdfs::path& wanted) {
+  // ansible's control path is DIR/%C (40 hex digits), and ssh binds DIR/%C.<16 random characters> first:
+  // a socket path has at most 107 bytes. A deep folder gets a short one under /tmp, named by its hash.
+  const std::string dir = wanted.string();
+  if (dir.size() + 1 + 40 + 17 <= 107) return dir;
+  return "/tmp/kurator-ssh-" + artifacts::sha256_hex(dir).substr(0, 12);
+}
+
 PlaybookRun playbook_command(const VmsConfig& cfg, const stdfs::path& cluster_dir, std::string playbook,
                              const PlaybookOptions& o) {
   (void)cfg;
@@ -698,7 +707,7 @@ PlaybookRun playbook_command(const VmsConfig& cfg, const stdfs::path& cluster_di
       {"ANSIBLE_STDOUT_CALLBACK", "ansible.posix.jsonl"},
       {"ANSIBLE_CALLBACKS_ENABLED", ""},
       {"ANSIBLE_CACHE_PLUGIN_CONNECTION", (run_dir / "facts").string()},
-      {"ANSIBLE_SSH_CONTROL_PATH_DIR", (run_dir / "ssh").string()},
+      {"ANSIBLE_SSH_CONTROL_PATH_DIR", control_path_dir(run_dir / "ssh")},
       {"ANSIBLE_SSH_ARGS",
        "-o ControlMaster=auto -o ControlPersist=60s -o ConnectionAttempts=1 -o UserKnownHostsFile=/dev/null "
        "-o "

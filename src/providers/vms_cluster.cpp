@@ -452,6 +452,10 @@ Status run_playbook(const PlaybookRun& run, process::Runner& runner, const stdfs
   progress << fmt::format("[{}] running {} (log: {})\n", label, playbook, log.string());
   auto r = runner.run(spec);
   logf.flush();
+  // A short socket folder under /tmp (control_path_dir) does not outlive the run.
+  if (auto it = run.env.find("ANSIBLE_SSH_CONTROL_PATH_DIR");
+      it != run.env.end() && it->second.rfind("/tmp/kurator-ssh-", 0) == 0)
+    stdfs::remove_all(it->second, ec);
   if (opts.tty && opts.verbosity == 0) progress << "\r\033[K";
   if (!r) return r.error();
   progress << status_line() << (r->success() ? " · done\n" : "\n");

@@ -137,6 +137,9 @@ struct PlaybookRun {
   std::map<std::string, std::string> env;  // added to the inherited environment
   stdfs::path cwd;                         // the KubeSpray tree
 };
+// The SSH control-socket folder for a run: `wanted` (runs/<operation>/ssh), or /tmp/kurator-ssh-<hash of it>
+// when ansible's sockets in it would pass the 107-byte limit of a socket path.
+std::string control_path_dir(const stdfs::path& wanted);
 // argv: <venv>/bin/ansible-playbook -i <cluster_dir>/inventory/hosts.yaml [-b] <playbook> [--check]
 // [--tags T] [--limit a,b] [-e k=v]...; env: the JSON-lines stdout callback with no other callbacks,
 // the per-run fact cache and control-socket folders, bounded SSH attempts and timeouts.

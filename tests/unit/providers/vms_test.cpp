@@ -688,3 +688,14 @@ TEST_CASE("vms tables equal KubeSpray v2.31.0's own", "[providers][vms][fixtures
   std::string client = from_tarball("roles/kubernetes/client/tasks/main.yml");
   CHECK(client.find("artifacts_dir") != std::string::npos);
 }
+
+TEST_CASE("vms control sockets: a deep cluster folder gets a short socket folder", "[unit][providers][vms]") {
+  CHECK(vms::control_path_dir("/root/.kurator/clusters/demo/runs/create/ssh") ==
+        "/root/.kurator/clusters/demo/runs/create/ssh");
+  const std::string deep = "/home/someone-with-a-long-name/.kurator/clusters/production-eu-west/runs/create/ssh";
+  auto short_dir = vms::control_path_dir(deep);
+  CHECK(short_dir.rfind("/tmp/kurator-ssh-", 0) == 0);
+  CHECK(short_dir.size() == 29);
+  CHECK((short_dir + "/" + std::string(40, 'c') + "." + std::string(16, 'r')).size() <= 107);
+  CHECK(vms::control_path_dir(deep) == short_dir);  // the same folder on every run
+}
