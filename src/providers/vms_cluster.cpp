@@ -94,6 +94,19 @@ Result<VmsConfig> recorded_config(const Record& r) {
   return cfg;
 }
 
+// The record of an existing cluster and its config.
+struct Opened {
+  Record rec;
+  VmsConfig cfg;
+};
+Result<Opened> open_cluster(const stdfs::path& home, const std::string& name) {
+  auto rec = load_record(home, name);
+  if (!rec) return rec.error();
+  auto cfg = recorded_config(*rec);
+  if (!cfg) return cfg.error();
+  return Opened{std::move(*rec), std::move(*cfg)};
+}
+
 // One operation on the record: its steps done so far, resumed from an earlier failed run of the same
 // operation with the same input.
 class Operation {
@@ -765,16 +778,16 @@ Status create(const std::string& name, const stdfs::path& config_file, const Opt
   }
   out_of(o) << "vms cluster \"" << name << "\" is ready (" << cfg.hosts.size() << " nodes, Kubernetes "
             << cfg.kubernetes_version << ") after " << seconds_text(Clock::now() - t0)
-            << ".\nAPI server: " << api_server(cfg, o.api_endpoint) << "\n";
+            << ".\nAPI server: " << rec.state.value("apiServer", api_server(cfg, o.api_endpoint)) << "\n";
   print_next(out_of(o), name, rec.dir.root);
   return {};
 }
 
 Status scale_up(const std::string& name, const stdfs::path& config_file, const Options& o) {
-  auto rec = load_record(o.home, name);
-  if (!rec) return rec.error();
-  auto old_cfg = recorded_config(*rec);
-  if (!old_cfg) return old_cfg.error();
+  auto opened = open_cluster(o.home, name);
+  if (!opened) return opened.error();
+  auto* rec = &opened->rec;
+  auto* old_cfg = &opened->cfg;
   auto read = read_config(config_file);
   if (!read) return read.error();
   auto& [cfg, text] = *read;
@@ -834,10 +847,10 @@ Status scale_up(const std::string& name, const stdfs::path& config_file, const O
 }
 
 Status remove_hosts(const std::string& name, const std::vector<std::string>& hosts, const Options& o) {
-  auto rec = load_record(o.home, name);
-  if (!rec) return rec.error();
-  auto cfg = recorded_config(*rec);
-  if (!cfg) return cfg.error();
+  auto opened = open_cluster(o.home, name);
+  if (!opened) return opened.error();
+  auto* rec = &opened->rec;
+  auto* cfg = &opened->cfg;
   std::vector<std::string> known;
   for (const auto& h : cfg->hosts) known.push_back(h.name);
   std::vector<std::string> removing;
@@ -908,10 +921,10 @@ Status remove_hosts(const std::string& name, const std::vector<std::string>& hos
 }
 
 Status upgrade(const std::string& name, const std::string& version, const Options& o) {
-  auto rec = load_record(o.home, name);
-  if (!rec) return rec.error();
-  auto cfg = recorded_config(*rec);
-  if (!cfg) return cfg.error();
+  auto opened = open_cluster(o.home, name);
+  if (!opened) return opened.error();
+  auto* rec = &opened->rec;
+  auto* cfg = &opened->cfg;
   const auto& supported = supported_kubernetes_versions();
   auto to = std::find(supported.begin(), supported.end(), version);
   if (to == supported.end())
@@ -972,10 +985,10 @@ Status upgrade(const std::string& name, const std::string& version, const Option
 }
 
 Status remove(const std::string& name, const Options& o) {
-  auto rec = load_record(o.home, name);
-  if (!rec) return rec.error();
-  auto cfg = recorded_config(*rec);
-  if (!cfg) return cfg.error();
+  auto opened = open_cluster(o.home, name);
+  if (!opened) return opened.error();
+  auto* rec = &opened->rec;
+  auto* cfg = &opened->cfg;
   // Did anything reach the hosts? A create that stopped before cluster.yml changed nothing there.
   bool touched = false;
   auto look = [&](const json& op) {

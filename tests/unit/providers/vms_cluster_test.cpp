@@ -176,6 +176,14 @@ process::Outcome playbook_systemd_assert() {
   return o;
 }
 
+// Every playbook passes; the create then stops at the kubeconfig (no admin.conf), after cluster.yml.
+vms::Options created_to_kubeconfig(Bed& bed, Machines& m, std::ostream& out, std::ostream& progress) {
+  m.playbook_answer = [](const std::string&, const process::Spec&) { return playbook_ok(); };
+  auto o = bed.options(m.runner, out, progress);
+  (void)vms::create("c1", bed.config, o);
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("vms ssh preflight: one row per failed check per host", "[unit][providers][vms]") {
@@ -338,10 +346,8 @@ TEST_CASE("vms delete: asks for the name unless -y, then reset.yml and the folde
           "[unit][providers][vms]") {
   Bed bed;
   Machines m;
-  m.playbook_answer = [](const std::string&, const process::Spec&) { return playbook_ok(); };
   std::ostringstream out, progress;
-  auto o = bed.options(m.runner, out, progress);
-  (void)vms::create("c1", bed.config, o);  // fails at the kubeconfig (no admin.conf), after cluster.yml
+  auto o = created_to_kubeconfig(bed, m, out, progress);
   REQUIRE(bed.record()["operation"]["done"] == json::array({"preflight", "cluster.yml"}));
   std::istringstream wrong("c2\n");
   auto ask = bed.options(m.runner, out, progress);
@@ -362,10 +368,8 @@ TEST_CASE("vms upgrade and scale: version rules and host changes checked before 
           "[unit][providers][vms]") {
   Bed bed;
   Machines m;
-  m.playbook_answer = [](const std::string&, const process::Spec&) { return playbook_ok(); };
   std::ostringstream out, progress;
-  auto o = bed.options(m.runner, out, progress);
-  (void)vms::create("c1", bed.config, o);
+  auto o = created_to_kubeconfig(bed, m, out, progress);
   const size_t calls = m.runner.calls().size();
   auto down = vms::upgrade("c1", "v1.33.0", o);
   REQUIRE_FALSE(down.ok());
