@@ -124,7 +124,7 @@ class Operation {
                                 prev.value("result", "") == "running" ? "interruption" : "failure",
                                 prev.value("step", "?"), join(m_done, ", "), prev.value("startedAt", ""));
     }
-    if (prev.is_object() && prev.value("result", "") != "running") {
+    if (prev.is_object()) {
       json& h = r.state["history"];
       if (!h.is_array()) h = json::array();
       h.push_back(prev);
