@@ -25,10 +25,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  return fmt::format("{}", fmt::join(v, sep));
 }
 
 std::string now_rfc3339() {
@@ -668,8 +666,8 @@ Status kubeconfig_and_nodes(const VmsConfig& cfg, Record& rec, Operation& op, co
   return op.finish("nodes");
 }
 
-std::string config_input(const VmsConfig& cfg, const std::string& text) {
-  (void)cfg;
+// What identifies an operation's input for resuming: the config text's digest.
+std::string input_of(const std::string& text) {
   return artifacts::sha256_hex(text).substr(0, 16);
 }
 
@@ -711,7 +709,7 @@ Status create(const std::string& name, const stdfs::path& config_file, const Opt
   if (!exists && stdfs::exists(rec.dir.root, ec))
     return Error("a cluster \"" + name + "\" of another provider exists (" + rec.dir.root.string() + ")",
                  ExitCode::usage, "choose another name, or delete it first: kurator delete cluster " + name);
-  const std::string input = config_input(cfg, text);
+  const std::string input = input_of(text);
   if (exists) {
     auto loaded = load_record(o.home, name);
     if (!loaded) return loaded.error();
@@ -825,7 +823,7 @@ Status scale_up(const std::string& name, const stdfs::path& config_file, const O
     return {};
   }
   const auto t0 = Clock::now();
-  Operation op(*rec, "scale", config_input(cfg, text), o.check, progress_of(o));
+  Operation op(*rec, "scale", input_of(text), o.check, progress_of(o));
   KURATOR_TRY(rec->save());
   if (auto st = write_inventory(cfg, rec->dir); !st) return op.fail(st.error());
   auto t = preflight(cfg, rec->dir, op, o, name);
@@ -882,8 +880,8 @@ Status remove_hosts(const std::string& name, const std::vector<std::string>& hos
     return Error(fmt::format("--remove-host: removing {} leaves {} etcd hosts; etcd needs an odd count",
                              join(removing, ", "), after.with_role(Role::etcd).size()),
                  ExitCode::usage, "remove etcd hosts two at a time, or move the etcd role first");
-  const auto t = o.dry_run ? planned_toolchain(o.store, o.home) : Toolchain{};
   if (o.dry_run) {
+    const auto t = planned_toolchain(o.store, o.home);
     out_of(o) << "# vms cluster " << name << ": remove " << join(removing, ", ")
               << " (drain, reset, delete the node):\n";
     out_of(o) << display(remove_node_command(*cfg, rec->dir.root, removing, playbook_options(t, o)));
@@ -1004,8 +1002,8 @@ Status remove(const std::string& name, const Options& o) {
   };
   look(rec->state.value("operation", json::object()));
   for (const auto& h : rec->state.value("history", json::array())) look(h);
-  const auto t = o.dry_run ? planned_toolchain(o.store, o.home) : Toolchain{};
   if (o.dry_run) {
+    const auto t = planned_toolchain(o.store, o.home);
     if (touched)
       out_of(o) << "# vms cluster " << name << ": reset every host (KubeSpray's reset.yml), then remove "
                 << rec->dir.root.string() << "\n"

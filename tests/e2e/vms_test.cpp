@@ -216,8 +216,6 @@ stdfs::path make_standin_tarball(const stdfs::path& work) {
   auto r = test::run_command({"tar", "-xzf", fixture_tarball().string(), "-C", x.string()});
   REQUIRE(r.exit_code == 0);
   auto tree = x / "kubespray-2.31.0";
-  const std::string nodes =
-      "[\"{{ playbook_dir }}/standin-nodes.sh\", \"apply\", \"{{ ansible_play_hosts | join(' ') }}\"]";
   write(tree / "standin-nodes.sh", kNodesScript);
   stdfs::permissions(tree / "standin-nodes.sh", stdfs::perms::owner_all);
   const std::string apply_nodes =
@@ -248,7 +246,6 @@ stdfs::path make_standin_tarball(const stdfs::path& work) {
             "- name: Common tasks for every playbooks\n  import_playbook: boilerplate.yml\n\n"
             "- name: Stand-in | gather facts (read-only)\n  hosts: k8s_cluster:etcd\n  gather_facts: true\n"
             "  tasks: []\n");
-  (void)nodes;
   auto tarball = work / "kubespray-2.31.0-standin.tar.gz";
   r = test::run_command({"tar", "-czf", tarball.string(), "-C", x.string(), "kubespray-2.31.0"});
   REQUIRE(r.exit_code == 0);
