@@ -17,7 +17,7 @@ struct ReadyState {
 // Pod (Ready condition / Succeeded), CustomResourceDefinition (Established), APIService (Available),
 // Service (LoadBalancer needs an ingress), PersistentVolumeClaim (Bound), Namespace (Active), the
 // Prometheus Operator's Prometheus/PrometheusAgent/Alertmanager/ThanosRuler (Reconciled and Available True
-// for the current generation), any
+// for the current generation), cert-manager's Certificate (Ready=True; no status yet is not ready), any
 // object with a Ready condition (observedGeneration respected); anything else is ready once it exists.
 ReadyState evaluate(const nlohmann::json& obj);
 

@@ -387,6 +387,13 @@ ReadyState monitoring(const json& obj) {
   return ready("Available, Reconciled");
 }
 
+// cert-manager's Certificate: issued once its controller reports Ready=True (a Certificate nobody has looked
+// at yet has no status at all, which must not count as ready); then as any object with a Ready condition.
+ReadyState certificate(const json& obj) {
+  if (!condition(obj, "Ready")) return progressing("waiting for cert-manager to issue it");
+  return generic(obj);
+}
+
 }  // namespace
 
 ReadyState evaluate(const nlohmann::json& obj) {
@@ -414,6 +421,7 @@ ReadyState evaluate(const nlohmann::json& obj) {
   if (group == "monitoring.coreos.com" &&
       (kind == "Prometheus" || kind == "PrometheusAgent" || kind == "Alertmanager" || kind == "ThanosRuler"))
     return monitoring(obj);
+  if (group == "cert-manager.io" && kind == "Certificate") return certificate(obj);
   return generic(obj);
 }
 

@@ -234,6 +234,12 @@ TEST_CASE("Custom resource Ready=False shows its reason", "[readiness][custom]")
   CHECK(st.reason == "DoesNotExist: Issuing certificate as Secret does not exist");
 }
 
+TEST_CASE("A Certificate with no status yet is not issued", "[readiness][custom]") {
+  auto st = evaluate(certificate(1, "{}"));
+  CHECK(st.state == Readiness::in_progress);
+  CHECK(st.reason == "waiting for cert-manager to issue it");
+}
+
 TEST_CASE("Custom resource whose Ready condition is for an older generation", "[readiness][custom]") {
   // Ready=True, but for generation 1; the spec changed (generation 2) and the controller has not caught up.
   auto st = evaluate(certificate(2, R"json({"conditions": [
