@@ -6,6 +6,7 @@
 #include <kurator/providers/local.hpp>
 #include <kurator/providers/pki.hpp>
 #include <kurator/providers/versions.hpp>
+#include <kurator/providers/aws_cluster.hpp>
 #include <kurator/providers/vms_cluster.hpp>
 #include <kurator/util/cancel.hpp>
 #include <kurator/util/fs.hpp>
@@ -733,17 +734,20 @@ Result<Ports> pick_ports(Role role) {
 }  // namespace
 
 namespace {
-// The folders of $KURATOR_HOME/clusters that belong to the vms provider.
-bool vms_folder(const stdfs::path& root) {
+// The provider that owns a folder of $KURATOR_HOME/clusters when it is not local: vms or aws ("" for local).
+std::string other_provider(const stdfs::path& root) {
   std::error_code ec;
-  return stdfs::exists(root / vms::kStateFile, ec);
+  if (stdfs::exists(root / vms::kStateFile, ec)) return "vms";
+  if (stdfs::exists(root / aws::kStateFile, ec)) return "aws";
+  return "";
 }
+bool foreign_folder(const stdfs::path& root) { return !other_provider(root).empty(); }
 }  // namespace
 
 Result<ClusterStatus> Provider::status(const std::string& name) const {
   auto p = paths(name);
   std::error_code ec;
-  if (!stdfs::is_directory(p.root, ec) || vms_folder(p.root))
+  if (!stdfs::is_directory(p.root, ec) || foreign_folder(p.root))
     return Error("cluster \"" + name + "\" not found", ExitCode::failure,
                  "list clusters with: kurator get clusters");
   return status_at(p, name);
@@ -826,7 +830,7 @@ Result<std::vector<ClusterStatus>> Provider::list() const {
   std::vector<std::string> names;
   if (stdfs::is_directory(clusters_dir(), ec))
     for (const auto& e : stdfs::directory_iterator(clusters_dir(), ec))
-      if (e.is_directory(ec) && !vms_folder(e.path())) names.push_back(e.path().filename().string());
+      if (e.is_directory(ec) && !foreign_folder(e.path())) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   for (const auto& n : names) {
     auto st = status(n);
@@ -854,9 +858,9 @@ Result<std::string> Provider::kubeconfig(const std::string& name) const {
 Status Provider::remove(const std::string& name, const std::string& provider) {
   auto p = paths(name);
   std::error_code ec;
-  if (vms_folder(p.root))
-    return Error("cluster \"" + name + "\" was made by provider vms", ExitCode::usage,
-                 "delete it with: kurator delete cluster " + name + " --provider vms");
+  if (auto other = other_provider(p.root); !other.empty())
+    return Error("cluster \"" + name + "\" was made by provider " + other, ExitCode::usage,
+                 "delete it with: kurator delete cluster " + name + " --provider " + other);
   if (!stdfs::is_directory(p.root, ec))
     return Error("cluster \"" + name + "\" not found", ExitCode::failure,
                  "list clusters with: kurator get clusters");
