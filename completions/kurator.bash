@@ -31,6 +31,8 @@ _kurator() {
       "scale cluster") path="scale cluster" ;;
       "upgrade") path="upgrade" ;;
       "upgrade cluster") path="upgrade cluster" ;;
+      "describe") path="describe" ;;
+      "describe cluster") path="describe cluster" ;;
       "install") path="install" ;;
       "install karmada") path="install karmada" ;;
       "install volcano") path="install volcano" ;;
@@ -53,7 +55,7 @@ _kurator() {
   done
   local words
   case "$path" in
-    "") words="version completion apply tool bundle create delete get scale upgrade install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color" ;;
+    "") words="version completion apply tool bundle create delete get scale upgrade describe install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color" ;;
     "version") words="--help -h" ;;
     "completion") words="--help -h" ;;
     "apply") words="--help -h --filename -f --wait --namespace -n --concurrency" ;;
@@ -68,16 +70,18 @@ _kurator() {
     "bundle create") words="--help -h --output -o --components --all --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "bundle import") words="--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "create") words="cluster --help -h" ;;
-    "create cluster") words="--help -h --provider --nodes --kubernetes-version --bin-dir --file -f --print-config --check --api-endpoint --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
+    "create cluster") words="--help -h --provider --nodes --kubernetes-version --bin-dir --file -f --print-config --check --api-endpoint --mirror --ca-file --catalog --offline --sha256 --allow-unverified --namespace -n --region --ssh-key-name --control-plane-machine-type --worker-machine-type --pod-cidr --service-cidr --cni --ami-id --control-plane-count --worker-count" ;;
     "delete") words="cluster --help -h" ;;
     "delete cluster") words="--help -h --provider --yes -y --check" ;;
     "get") words="clusters kubeconfig --help -h" ;;
     "get clusters") words="--help -h" ;;
     "get kubeconfig") words="--help -h" ;;
     "scale") words="cluster --help -h" ;;
-    "scale cluster") words="--help -h --provider --file -f --remove-host --api-endpoint --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
+    "scale cluster") words="--help -h --provider --workers --control-plane --file -f --remove-host --api-endpoint --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "upgrade") words="cluster --help -h" ;;
     "upgrade cluster") words="--help -h --provider --kubernetes-version --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
+    "describe") words="cluster --help -h" ;;
+    "describe cluster") words="--help -h" ;;
     "install") words="karmada volcano prometheus thanos pixie --help -h" ;;
     "install karmada") words="--help -h --provider --bin-dir --namespace -n --apiserver-service-type --image-registry --mirror --ca-file --catalog --offline --sha256 --allow-unverified" ;;
     "install volcano") words="--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version" ;;

@@ -10,6 +10,7 @@ complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string r
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = ''" -a get
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = ''" -a scale
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = ''" -a upgrade
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = ''" -a describe
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = ''" -a install
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = ''" -a uninstall
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = ''" -a join
@@ -105,8 +106,8 @@ complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string r
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l nodes -d 'Number of fake (kwok) nodes'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l kubernetes-version -d 'Kubernetes version (default v1.35.4)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l bin-dir -d 'Directory with etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (flat, or <component>-<version>/ below it; default /root/.cache/kurator/bin)'
-complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l file -d 'vms: the cluster\'s hosts and settings (kind VmsCluster; see --print-config)'
-complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l print-config -d 'vms: print a commented sample config for -f and exit'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l file -d 'vms: the cluster\'s hosts and settings (kind VmsCluster); aws: the cluster\'s settings (kind AwsCluster; flags override it); see --print-config'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l print-config -d 'vms|aws: print a commented sample config for -f and exit'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l check -d 'vms: KubeSpray\'s check mode, a preview that changes nothing on the hosts'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l api-endpoint -d 'vms: the API server address written into the kubeconfig (default: the config\'s apiEndpoint, else the first control-plane host:6443)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l mirror -d 'Mirror base URL: https://host/path -> MIRROR/host/path (env KURATOR_MIRROR)'
@@ -115,6 +116,17 @@ complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string r
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l offline -d 'Never download: use only the cache'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l sha256 -d 'Expected sha256 of the download (for artifacts without a published one)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l allow-unverified -d 'Accept a download with no known sha256 (warns)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l namespace -d 'aws: the management cluster\'s namespace for the cluster objects (default default)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l region -d 'aws: the AWS region (e.g. eu-central-1)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l ssh-key-name -d 'aws: the EC2 key pair the machines accept'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l control-plane-machine-type -d 'aws: EC2 instance type of the control plane (default t3.large)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l worker-machine-type -d 'aws: EC2 instance type of the workers (default t3.large)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l pod-cidr -d 'aws: the pods\' CIDR (default 192.168.0.0/16)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l service-cidr -d 'aws: the services\' CIDR (default 10.96.0.0/12)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l cni -d 'aws: calico (the pinned Calico, applied once the cluster is up) or none'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l ami-id -d 'aws: the machines\' AMI (default: CAPA\'s published image)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l control-plane-count -d 'aws: control plane machines (odd; default 1)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'create cluster'" -l worker-count -d 'aws: worker machines (default 1)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'delete'" -a cluster
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'delete'" -l help -d 'Print this help message and exit'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'delete cluster'" -l help -d 'Print this help message and exit'
@@ -129,7 +141,9 @@ complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string r
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale'" -a cluster
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale'" -l help -d 'Print this help message and exit'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l help -d 'Print this help message and exit'
-complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l provider -d 'Where the cluster runs (vms only)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l provider -d 'Where the cluster runs (default: what made it)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l workers -d 'aws: the number of worker machines'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l control-plane -d 'aws: the number of control plane machines (odd)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l file -d 'The cluster\'s config with the hosts to add'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l remove-host -d 'A host to drain, reset and remove (repeatable)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'scale cluster'" -l api-endpoint -d 'The API server address for the kubeconfig (default: the one the create used)'
@@ -143,7 +157,7 @@ complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string r
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade'" -a cluster
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade'" -l help -d 'Print this help message and exit'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l help -d 'Print this help message and exit'
-complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l provider -d 'Where the cluster runs (vms only)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l provider -d 'Where the cluster runs (default: what made it)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l kubernetes-version -d 'The version to upgrade to (vX.Y.Z)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l check -d 'KubeSpray\'s check mode (changes nothing)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l mirror -d 'Mirror base URL: https://host/path -> MIRROR/host/path (env KURATOR_MIRROR)'
@@ -152,6 +166,9 @@ complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string r
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l offline -d 'Never download: use only the cache'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l sha256 -d 'Expected sha256 of the download (for artifacts without a published one)'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'upgrade cluster'" -l allow-unverified -d 'Accept a download with no known sha256 (warns)'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'describe'" -a cluster
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'describe'" -l help -d 'Print this help message and exit'
+complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'describe cluster'" -l help -d 'Print this help message and exit'
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'install'" -a karmada
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'install'" -a volcano
 complete -c kurator -n "test (string join ' ' (commandline -opc)[2..] | string replace -ra ' ?-[^ ]*' '') = 'install'" -a prometheus

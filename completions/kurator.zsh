@@ -30,6 +30,8 @@ _kurator() {
       "scale cluster") path="scale cluster" ;;
       "upgrade") path="upgrade" ;;
       "upgrade cluster") path="upgrade cluster" ;;
+      "describe") path="describe" ;;
+      "describe cluster") path="describe cluster" ;;
       "install") path="install" ;;
       "install karmada") path="install karmada" ;;
       "install volcano") path="install volcano" ;;
@@ -51,7 +53,7 @@ _kurator() {
     esac
   done
   case "$path" in
-    "") words_list=(version completion apply tool bundle create delete get scale upgrade install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color) ;;
+    "") words_list=(version completion apply tool bundle create delete get scale upgrade describe install uninstall join unjoin status --help -h --kubeconfig --context --home-dir --dry-run --output -o --wait-timeout --verbose -v --log-level --no-color) ;;
     "version") words_list=(--help -h) ;;
     "completion") words_list=(--help -h) ;;
     "apply") words_list=(--help -h --filename -f --wait --namespace -n --concurrency) ;;
@@ -66,16 +68,18 @@ _kurator() {
     "bundle create") words_list=(--help -h --output -o --components --all --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "bundle import") words_list=(--help -h --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "create") words_list=(cluster --help -h) ;;
-    "create cluster") words_list=(--help -h --provider --nodes --kubernetes-version --bin-dir --file -f --print-config --check --api-endpoint --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
+    "create cluster") words_list=(--help -h --provider --nodes --kubernetes-version --bin-dir --file -f --print-config --check --api-endpoint --mirror --ca-file --catalog --offline --sha256 --allow-unverified --namespace -n --region --ssh-key-name --control-plane-machine-type --worker-machine-type --pod-cidr --service-cidr --cni --ami-id --control-plane-count --worker-count) ;;
     "delete") words_list=(cluster --help -h) ;;
     "delete cluster") words_list=(--help -h --provider --yes -y --check) ;;
     "get") words_list=(clusters kubeconfig --help -h) ;;
     "get clusters") words_list=(--help -h) ;;
     "get kubeconfig") words_list=(--help -h) ;;
     "scale") words_list=(cluster --help -h) ;;
-    "scale cluster") words_list=(--help -h --provider --file -f --remove-host --api-endpoint --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
+    "scale cluster") words_list=(--help -h --provider --workers --control-plane --file -f --remove-host --api-endpoint --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "upgrade") words_list=(cluster --help -h) ;;
     "upgrade cluster") words_list=(--help -h --provider --kubernetes-version --check --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
+    "describe") words_list=(cluster --help -h) ;;
+    "describe cluster") words_list=(--help -h) ;;
     "install") words_list=(karmada volcano prometheus thanos pixie --help -h) ;;
     "install karmada") words_list=(--help -h --provider --bin-dir --namespace -n --apiserver-service-type --image-registry --mirror --ca-file --catalog --offline --sha256 --allow-unverified) ;;
     "install volcano") words_list=(--help -h --fleet --karmada-kubeconfig --clusters --connect-timeout --mirror --ca-file --catalog --offline --version) ;;

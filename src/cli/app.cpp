@@ -1,4 +1,5 @@
 #include <kurator/cli/app.hpp>
+#include <kurator/cli/cluster_aws.hpp>
 #include <kurator/cli/cluster_vms.hpp>
 #include <kurator/core/http.hpp>
 #include <kurator/util/cancel.hpp>
@@ -116,6 +117,7 @@ void build(CLI::App& app, Context& ctx) {
   add_bundle_commands(app, ctx);
   add_cluster_commands(app, ctx);
   add_vms_lifecycle_commands(app, ctx);
+  add_describe_command(app, ctx);
   add_karmada_commands(app, ctx);
   add_join_commands(app, ctx);
   add_volcano_commands(app, ctx);

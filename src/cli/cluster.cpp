@@ -1,8 +1,10 @@
 // create cluster NAME --provider local|vms, delete cluster NAME, get clusters, get kubeconfig NAME (vms: flags in
 // cluster_vms.cpp).
 #include <kurator/cli/app.hpp>
+#include <kurator/cli/cluster_aws.hpp>
 #include <kurator/cli/cluster_vms.hpp>
 #include <kurator/fleet/karmada.hpp>
+#include <kurator/providers/aws_cluster.hpp>
 #include <kurator/providers/local.hpp>
 #include <kurator/providers/versions.hpp>
 #include <kurator/providers/vms_cluster.hpp>
@@ -26,6 +28,7 @@ struct CreateFlags {
   std::string kubernetes_version;
   std::string bin_dir;
   VmsFlags vms;
+  AwsFlags aws;
 };
 
 struct DeleteFlags {
@@ -61,9 +64,18 @@ bool only_loopback_up() {
 
 Status run_create(Context& ctx, const CreateFlags& f) {
   if (f.provider == "vms") return run_vms_create(ctx, f.name, f.vms);
+  if (f.provider == "aws") {
+    if (f.vms.check || !f.vms.api_endpoint.empty())
+      return Error("--check and --api-endpoint are flags of --provider vms", ExitCode::usage);
+    return run_aws_create(ctx, f.name, f.vms.file, f.vms.print_config, f.kubernetes_version, f.aws, f.vms.store);
+  }
   if (!f.vms.file.empty() || f.vms.print_config || f.vms.check)
-    return Error("-f, --print-config and --check are flags of --provider vms", ExitCode::usage,
+    return Error("-f and --print-config are flags of --provider vms|aws, --check of --provider vms", ExitCode::usage,
                  "kurator create cluster " + f.name + " --provider vms -f hosts.yaml");
+  for (const auto* o : f.aws.options)
+    if (o->count() > 0)
+      return Error(o->get_name() + " is a flag of --provider aws", ExitCode::usage,
+                   "kurator create cluster " + f.name + " --provider aws " + o->get_name() + " ...");
   local::Provider provider(std::filesystem::absolute(ctx.home()));
   local::CreateOptions opts;
   opts.spec.name = f.name;
@@ -117,6 +129,8 @@ Status run_delete(Context& ctx, const DeleteFlags& f) {
   const auto home = std::filesystem::absolute(ctx.home());
   if (f.provider == "vms" || (f.provider.empty() && providers::vms::is_vms_cluster(home, f.name)))
     return run_vms_delete(ctx, f.name, f.vms);
+  if (f.provider == "aws" || (f.provider.empty() && providers::aws::is_aws_cluster(home, f.name)))
+    return run_aws_delete(ctx, f.name);
   local::Provider provider(home);
   KURATOR_TRY(provider.remove(f.name, f.provider.empty() ? "local" : f.provider));
   std::cout << "Cluster \"" << f.name << "\" deleted.\n";
@@ -184,9 +198,10 @@ Status run_get_clusters(Context& ctx) {
                     st.spec.kubernetes_version});
   }
   add_vms_rows(ctx, items, rows);
+  add_aws_rows(ctx, items, rows);
   add_karmada_members(ctx, items, rows);
   if (ctx.g.output == "table" && rows.empty()) {
-    std::cerr << "No clusters. Create one with: kurator create cluster NAME --provider local|vms\n";
+    std::cerr << "No clusters. Create one with: kurator create cluster NAME --provider local|vms|aws\n";
     return {};
   }
   ctx.print(items, {"NAME", "PROVIDER", "STATUS", "API", "NODES", "KUBERNETES"}, rows);
@@ -196,8 +211,9 @@ Status run_get_clusters(Context& ctx) {
 Status run_get_kubeconfig(Context& ctx, const std::string& name) {
   const auto home = std::filesystem::absolute(ctx.home());
   local::Provider provider(home);
-  auto text = providers::vms::is_vms_cluster(home, name) ? providers::vms::kubeconfig(home, name)
-                                                          : provider.kubeconfig(name);
+  auto text = providers::vms::is_vms_cluster(home, name)   ? providers::vms::kubeconfig(home, name)
+              : providers::aws::is_aws_cluster(home, name) ? providers::aws::kubeconfig(home, name)
+                                                           : provider.kubeconfig(name);
   if (!text) return text.error();
   std::cout << *text;
   if (!text->empty() && text->back() != '\n') std::cout << "\n";
@@ -212,10 +228,11 @@ void add_cluster_commands(CLI::App& app, Context& ctx) {
   auto cf = std::make_shared<CreateFlags>();
   auto* cc = create->add_subcommand("cluster",
                                     "Create a Kubernetes cluster: local (etcd, kube-apiserver, controller-manager, "
-                                    "scheduler and kwok fake nodes on loopback) or vms (your machines, by KubeSpray "
-                                    "over SSH)");
+                                    "scheduler and kwok fake nodes on loopback), vms (your machines, by KubeSpray "
+                                    "over SSH) or aws (Cluster API + CAPA on a management cluster)");
   cc->add_option("name", cf->name, "Cluster name (lower-case letters, digits, '-')");
-  cc->add_option("--provider", cf->provider, "Where the cluster runs")->check(CLI::IsMember({"local", "vms"}));
+  cc->add_option("--provider", cf->provider, "Where the cluster runs")
+      ->check(CLI::IsMember({"local", "vms", "aws"}));
   cc->add_option("--nodes", cf->nodes, "Number of fake (kwok) nodes")->check(CLI::Range(0, 100));
   cc->add_option("--kubernetes-version", cf->kubernetes_version,
                  "Kubernetes version (default " + std::string(providers::versions::kubernetes) + ")");
@@ -224,10 +241,11 @@ void add_cluster_commands(CLI::App& app, Context& ctx) {
                  "(flat, or <component>-<version>/ below it; default " +
                      local::default_bin_cache().string() + ")");
   add_vms_create_flags(cc, cf->vms);
+  add_aws_create_flags(cc, cf->aws);
   cc->callback([&ctx, cf] {
     if (cf->name.empty() && !cf->vms.print_config)
       ctx.outcome = Error("create cluster: the cluster NAME is required", ExitCode::usage,
-                          "kurator create cluster NAME --provider local|vms");
+                          "kurator create cluster NAME --provider local|vms|aws");
     else
       ctx.outcome = run_create(ctx, *cf);
   });
@@ -235,11 +253,12 @@ void add_cluster_commands(CLI::App& app, Context& ctx) {
   auto* del = verb(app, "delete", "Delete resources (clusters)");
   auto df = std::make_shared<DeleteFlags>();
   auto* dc = del->add_subcommand("cluster",
-                                 "Delete a cluster: local (stop its processes, remove its state) or vms (KubeSpray's "
-                                 "reset.yml on every host, then its state)");
+                                 "Delete a cluster: local (stop its processes, remove its state), vms (KubeSpray's "
+                                 "reset.yml on every host, then its state) or aws (delete the Cluster and follow "
+                                 "its teardown)");
   dc->add_option("name", df->name, "Cluster name")->required();
   dc->add_option("--provider", df->provider, "Where the cluster runs (default: what made it)")
-      ->check(CLI::IsMember({"local", "vms"}));
+      ->check(CLI::IsMember({"local", "vms", "aws"}));
   add_vms_delete_flags(dc, df->vms);
   dc->callback([&ctx, df] { ctx.outcome = run_delete(ctx, *df); });
 

@@ -1,7 +1,9 @@
 // --provider vms on create/delete cluster, and scale/upgrade cluster: flags only; the work is in
 // providers/vms_cluster.
 #include <kurator/cli/artifact_flags.hpp>
+#include <kurator/cli/cluster_aws.hpp>
 #include <kurator/cli/cluster_vms.hpp>
+#include <kurator/providers/aws_cluster.hpp>
 #include <kurator/providers/vms_cluster.hpp>
 
 #include <unistd.h>
@@ -17,8 +19,16 @@ struct LifecycleFlags {
   VmsFlags vms;
   std::vector<std::string> remove_hosts;
   std::string kubernetes_version;
-  std::string provider = "vms";
+  std::string provider;  // empty: what made the cluster
+  int workers = 0, control_plane = 0;
+  CLI::Option* workers_opt = nullptr;
+  CLI::Option* control_plane_opt = nullptr;
 };
+
+bool is_aws(Context& ctx, const LifecycleFlags& f) {
+  return f.provider == "aws" ||
+         (f.provider.empty() && providers::aws::is_aws_cluster(std::filesystem::absolute(ctx.home()), f.name));
+}
 
 // The provider's options from the globals; the store is opened unless this is a dry run (which only
 // reads the cache to show where the tree is).
@@ -45,6 +55,19 @@ Result<Session> open_session(Context& ctx, const VmsFlags& f) {
 }
 
 Status run_scale(Context& ctx, const LifecycleFlags& f) {
+  const bool counts = f.workers_opt->count() > 0 || f.control_plane_opt->count() > 0;
+  if (is_aws(ctx, f)) {
+    if (!f.vms.file.empty() || !f.remove_hosts.empty())
+      return Error("scale cluster " + f.name + ": -f and --remove-host are for vms clusters", ExitCode::usage,
+                   "kurator scale cluster " + f.name + " --workers N [--control-plane N]");
+    std::optional<int> w, cp;
+    if (f.workers_opt->count() > 0) w = f.workers;
+    if (f.control_plane_opt->count() > 0) cp = f.control_plane;
+    return run_aws_scale(ctx, f.name, w, cp, f.vms.store);
+  }
+  if (counts)
+    return Error("scale cluster " + f.name + ": --workers and --control-plane are for aws clusters", ExitCode::usage,
+                 "vms: kurator scale cluster " + f.name + " -f hosts.yaml | --remove-host H");
   if (f.vms.file.empty() == f.remove_hosts.empty())
     return Error("scale cluster " + f.name + ": give either -f hosts.yaml (hosts to add) or --remove-host H",
                  ExitCode::usage, "kurator scale cluster " + f.name + " -f hosts.yaml");
@@ -56,6 +79,7 @@ Status run_scale(Context& ctx, const LifecycleFlags& f) {
 }
 
 Status run_upgrade(Context& ctx, const LifecycleFlags& f) {
+  if (is_aws(ctx, f)) return run_aws_upgrade(ctx, f.name, f.kubernetes_version, f.vms.store);
   auto s = open_session(ctx, f.vms);
   if (!s) return s.error();
   s->opts.store = s->store ? &*s->store : nullptr;
@@ -66,8 +90,9 @@ Status run_upgrade(Context& ctx, const LifecycleFlags& f) {
 
 void add_vms_create_flags(CLI::App* cc, VmsFlags& f) {
   cc->add_option("-f,--file", f.file,
-                 "vms: the cluster's hosts and settings (kind VmsCluster; see --print-config)");
-  cc->add_flag("--print-config", f.print_config, "vms: print a commented sample config for -f and exit");
+                 "vms: the cluster's hosts and settings (kind VmsCluster); aws: the cluster's settings (kind "
+                 "AwsCluster; flags override it); see --print-config");
+  cc->add_flag("--print-config", f.print_config, "vms|aws: print a commented sample config for -f and exit");
   cc->add_flag("--check", f.check,
                "vms: KubeSpray's check mode, a preview that changes nothing on the hosts");
   cc->add_option(
@@ -128,11 +153,16 @@ void add_vms_lifecycle_commands(CLI::App& app, Context& ctx) {
   auto sf = std::make_shared<LifecycleFlags>();
   auto* sc = scale->add_subcommand(
       "cluster",
-      "Add hosts (-f with the new hosts; KubeSpray's scale.yml limited to them) or remove "
-      "one (--remove-host; remove-node.yml) of a vms cluster");
+      "vms: add hosts (-f with the new hosts; KubeSpray's scale.yml limited to them) or remove one "
+      "(--remove-host; remove-node.yml); aws: set the number of workers and/or control plane machines");
   sc->add_option("name", sf->name, "Cluster name")->required();
-  sc->add_option("--provider", sf->provider, "Where the cluster runs (vms only)")
-      ->check(CLI::IsMember({"vms"}));
+  sc->add_option("--provider", sf->provider, "Where the cluster runs (default: what made it)")
+      ->check(CLI::IsMember({"vms", "aws"}));
+  sf->workers_opt = sc->add_option("--workers", sf->workers, "aws: the number of worker machines")
+                        ->check(CLI::Range(0, 1000));
+  sf->control_plane_opt =
+      sc->add_option("--control-plane", sf->control_plane, "aws: the number of control plane machines (odd)")
+          ->check(CLI::Range(1, 99));
   sc->add_option("-f,--file", sf->vms.file, "The cluster's config with the hosts to add");
   sc->add_option("--remove-host", sf->remove_hosts, "A host to drain, reset and remove (repeatable)");
   sc->add_option("--api-endpoint", sf->vms.api_endpoint,
@@ -145,10 +175,11 @@ void add_vms_lifecycle_commands(CLI::App& app, Context& ctx) {
   auto uf = std::make_shared<LifecycleFlags>();
   auto* uc = upgrade->add_subcommand(
       "cluster",
-      "Upgrade a vms cluster's Kubernetes one minor version at a time (KubeSpray's upgrade-cluster.yml)");
+      "Upgrade a cluster's Kubernetes one minor version at a time (vms: KubeSpray's upgrade-cluster.yml; aws: "
+      "new machine templates and the control plane's version, then the workers')");
   uc->add_option("name", uf->name, "Cluster name")->required();
-  uc->add_option("--provider", uf->provider, "Where the cluster runs (vms only)")
-      ->check(CLI::IsMember({"vms"}));
+  uc->add_option("--provider", uf->provider, "Where the cluster runs (default: what made it)")
+      ->check(CLI::IsMember({"vms", "aws"}));
   uc->add_option("--kubernetes-version", uf->kubernetes_version, "The version to upgrade to (vX.Y.Z)")
       ->required();
   uc->add_flag("--check", uf->vms.check, "KubeSpray's check mode (changes nothing)");
