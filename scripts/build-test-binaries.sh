@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds, from Go modules only, the real binaries kurator's local control plane and e2e tests use:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm and Karmada's
-# aggregated-apiserver, controller-manager, scheduler, webhook and karmadactl, the Prometheus Operator
-# and Thanos, at the versions pinned in scripts/versions.env. Results are cached outside the repo, keyed by version:
+# aggregated-apiserver, controller-manager, scheduler, webhook and karmadactl, the Prometheus Operator,
+# Thanos, and Cluster API's core, kubeadm bootstrap and kubeadm control-plane controllers and clusterctl, at the versions pinned in scripts/versions.env. Results are cached outside the repo, keyed by version:
 #   $KURATOR_BIN_CACHE/<component>-<version>/<binary>      (default ~/.cache/kurator/bin)
 # and published as a local mirror laid out like the upstream release pages, with a catalog overlay
 # holding the sha256 of these local builds:
@@ -155,6 +155,37 @@ build_thanos() {
   rm -rf "$d/src"
 }
 
+build_cluster_api() {
+  # cluster-api's go.mod replaces sigs.k8s.io/cluster-api/api with ./api, so `go install` refuses it: a
+  # wrapper module requires both at the same version. The three controllers' mains are core/,
+  # bootstrap/kubeadm/ and controlplane/kubeadm/ (v1.14 has none at the root), plus clusterctl.
+  local v=$CLUSTER_API_VERSION c=cluster-api m=sigs.k8s.io/cluster-api todo=()
+  local -A pkg=([capi-core]=core [capi-kubeadm-bootstrap]=bootstrap/kubeadm
+    [capi-kubeadm-control-plane]=controlplane/kubeadm [clusterctl]=cmd/clusterctl)
+  for b in capi-core capi-kubeadm-bootstrap capi-kubeadm-control-plane clusterctl; do
+    have "$c" "$v" "$b" || todo+=("$b")
+  done
+  ((${#todo[@]})) || { log "$c $v: cached"; return; }
+  log "$c $v: building ${todo[*]}"
+  local d="$work/$c-$v"
+  mkdir -p "$d/out"
+  printf 'module kurator.local/%s-wrapper\n\ngo 1.26.0\n\nrequire (\n\t%s %s\n\t%s/api %s\n)\n' \
+    "$c" "$m" "$v" "$m" "$v" >"$d/go.mod"
+  printf 'package tools\n\nimport (\n\t_ "%s/core"\n\t_ "%s/bootstrap/kubeadm"\n\t_ "%s/controlplane/kubeadm"\n\t_ "%s/cmd/clusterctl"\n)\n' \
+    "$m" "$m" "$m" "$m" >"$d/tools.go"
+  local ld="-s -w"
+  for p in sigs.k8s.io/cluster-api/version k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    ld+=" -X $p.gitVersion=$v -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  quiet "$c-$v" bash -c 'cd "$1" && go mod download "$2@$3" "$2/api@$3"' _ "$d" "$m" "$v"
+  for b in "${todo[@]}"; do
+    quiet "$c-$v-$b" bash -c 'cd "$1" && go build -trimpath -ldflags "$2" -o "out/$3" "$4"' \
+      _ "$d" "$ld" "$b" "$m/${pkg[$b]}"
+    mkdir -p "$cache/$c-$v"
+    install -m 0755 "$d/out/$b" "$cache/$c-$v/$b"
+  done
+}
+
 publish_mirror() {
   # Lay the binaries out at the paths of their upstream release URLs (see manifests/catalog.yaml),
   # packed the way upstream packs them, and record their digests in a catalog overlay.
@@ -198,5 +229,6 @@ build_kubernetes
 build_karmada
 build_prometheus_operator
 build_thanos
+build_cluster_api
 publish_mirror
 log "all test binaries present under $cache"

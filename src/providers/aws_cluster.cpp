@@ -415,9 +415,12 @@ Result<AwsClusterConfig> recorded_config(const std::string& name, const ConfigFl
 
 namespace {
 
-// Applies the re-rendered objects of an existing cluster whose settings changed (scale, upgrade).
-Status apply_change(const std::string& op, const AwsClusterConfig& cfg, Record& rec, const std::vector<json>& objs,
-                    const std::function<bool(const capi::ClusterObjects&)>& settled, const Options& o) {
+// Applies the re-rendered objects of an existing cluster whose settings changed (scale, upgrade); once the
+// apiserver took them, the record says so (settings, machine-template suffix), so that a later create or
+// scale starts from what is on the cluster even when the wait that follows times out.
+Status apply_change(const std::string& op, const AwsClusterConfig& cfg, const std::string& suffix, Record& rec,
+                    const std::vector<json>& objs, const std::function<bool(const capi::ClusterObjects&)>& settled,
+                    const Options& o) {
   auto rc = management_config(o, rec.state);
   if (!rc) return rc.error();
   kube::Client mgmt(*rc);
@@ -437,6 +440,10 @@ Status apply_change(const std::string& op, const AwsClusterConfig& cfg, Record& 
   KURATOR_TRY(rec.save());
   auto run = [&]() -> Status {
     KURATOR_TRY(apply(mgmt, objs, o.wait_timeout));
+    KURATOR_TRY(fs::write_private_file(rec.dir / "cluster.yaml", config_yaml(cfg)));
+    rec.state["templateSuffix"] = suffix;
+    rec.state["kubernetesVersion"] = cfg.kubernetes_version;
+    KURATOR_TRY(rec.save());
     return wait_available(mgmt, cfg, o, settled);
   };
   return finish_op(rec, op, run());
@@ -481,9 +488,8 @@ Status scale(const std::string& name, std::optional<int> workers, std::optional<
            objs.machines.size() == static_cast<size_t>(cp + wk);
   };
   const auto t0 = Clock::now();
-  KURATOR_TRY(apply_change("scale", *cfg, *rec, changed, settled, o));
+  KURATOR_TRY(apply_change("scale", *cfg, rec->state.value("templateSuffix", ""), *rec, changed, settled, o));
   if (o.dry_run) return {};
-  KURATOR_TRY(fs::write_private_file(rec->dir / "cluster.yaml", config_yaml(*cfg)));
   out_of(o) << fmt::format("Cluster \"{}\" scaled to {} control plane and {} worker machines after {:.1f}s.\n", name,
                            cp, wk, seconds_since(t0));
   return {};
@@ -507,7 +513,10 @@ Status upgrade(const std::string& name, const std::string& version, const Option
     return out;
   };
   auto from = parse(before->kubernetes_version), to = parse(cfg->kubernetes_version);
-  if (from == to) {
+  // An upgrade whose control plane step was applied but whose workers were not (its wait timed out) goes on
+  // with the workers when run again.
+  const bool resume_workers = rec->state.value("upgradePending", "") == "workers" && from == to;
+  if (from == to && !resume_workers) {
     out_of(o) << "Cluster \"" << name << "\" already runs Kubernetes " << cfg->kubernetes_version
               << "; nothing to do.\n";
     return {};
@@ -541,8 +550,14 @@ Status upgrade(const std::string& name, const std::string& version, const Option
            replicas(kcp, "upToDateReplicas") == kcp.value("/spec/replicas"_json_pointer, -2L) &&
            replicas(kcp, "readyReplicas") == kcp.value("/spec/replicas"_json_pointer, -2L);
   };
-  progress_of(o) << "upgrade " << name << ": control plane to " << v << " (new AWSMachineTemplate)\n";
-  KURATOR_TRY(apply_change("upgrade", *cfg, *rec, control_plane, cp_done, o));
+  if (!resume_workers) {
+    progress_of(o) << "upgrade " << name << ": control plane to " << v << " (new AWSMachineTemplate)\n";
+    if (!o.dry_run) {
+      rec->state["upgradePending"] = "workers";
+      KURATOR_TRY(rec->save());
+    }
+    KURATOR_TRY(apply_change("upgrade", *cfg, suffix, *rec, control_plane, cp_done, o));
+  }
   progress_of(o) << "upgrade " << name << ": workers to " << v << "\n";
   auto workers_done = [v, cp_done](const capi::ClusterObjects& objs) {
     if (!cp_done(objs)) return false;
@@ -554,12 +569,10 @@ Status upgrade(const std::string& name, const std::string& version, const Option
       if (m.value("/spec/version"_json_pointer, std::string()) != v) return false;
     return true;
   };
-  KURATOR_TRY(apply_change("upgrade", *cfg, *rec, workers, workers_done, o));
+  KURATOR_TRY(apply_change("upgrade", *cfg, suffix, *rec, workers, workers_done, o));
   if (o.dry_run) return {};
-  rec->state["templateSuffix"] = suffix;
-  rec->state["kubernetesVersion"] = v;
+  rec->state.erase("upgradePending");
   KURATOR_TRY(rec->save());
-  KURATOR_TRY(fs::write_private_file(rec->dir / "cluster.yaml", config_yaml(*cfg)));
   out_of(o) << fmt::format("Cluster \"{}\" runs Kubernetes {} after {:.1f}s.\n", name, v, seconds_since(t0));
   return {};
 }

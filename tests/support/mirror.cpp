@@ -147,7 +147,7 @@ std::string pack_tar_gz(const stdfs::path& src, const std::string& top, const st
 }  // namespace
 
 FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include_test_binaries,
-                             const std::vector<FixtureArchive>& archives) {
+                             const std::vector<FixtureArchive>& archives, const std::vector<FixtureFile>& files) {
   auto tmp = fs::make_temp_dir("kurator-mirror");
   if (!tmp) {
     skip("cannot create a temporary folder for the fixture mirror");
@@ -158,7 +158,7 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
   stdfs::create_directories(m_dir);
   std::string overlay = "# Test catalog written by kurator::test::FixtureMirror\nartifacts:\n";
 
-  if (!names.empty() || !archives.empty()) {
+  if (!names.empty() || !archives.empty() || !files.empty()) {
     stdfs::path fixtures = fixtures_dir();
     if (fixtures.empty()) {
       skip("upstream fixtures not found (set KURATOR_FIXTURES or provide ../shared/fixtures/upstream)");
@@ -243,6 +243,30 @@ FixtureMirror::FixtureMirror(const std::vector<std::string>& names, bool include
       overlay += "  - {name: " + want.artifact + ", version: \"" + entry->value("version", "") +
                  "\", os: " + entry->value("os", "any") + ", arch: " + entry->value("arch", "any") +
                  ", sha256: " + sha256_of_file(dst) + "}\n";
+    }
+    for (const auto& want : files) {
+      const nlohmann::json* entry = nullptr;
+      for (const auto& a : (*doc)["artifacts"])
+        if (a.value("name", "") == want.artifact && a.value("kind", "") == "yaml") entry = &a;
+      if (!entry) {
+        skip("the catalog has no `kind: yaml` artifact named " + want.artifact);
+        return;
+      }
+      stdfs::path src = fixtures / want.fixture_file;
+      std::string url = entry->value("url", "");
+      auto scheme = url.find("://");
+      if (scheme == std::string::npos || !stdfs::is_regular_file(src)) {
+        skip("fixture file missing for " + want.artifact + ": " + src.string());
+        return;
+      }
+      stdfs::path dst = m_dir / url.substr(scheme + 3);
+      stdfs::create_directories(dst.parent_path());
+      std::error_code ec;
+      stdfs::copy_file(src, dst, stdfs::copy_options::overwrite_existing, ec);
+      stdfs::permissions(dst, stdfs::perms::owner_read | stdfs::perms::owner_write | stdfs::perms::group_read |
+                                  stdfs::perms::others_read, ec);
+      overlay += "  - {name: " + want.artifact + ", version: \"" + entry->value("version", "") +
+                 "\", os: any, arch: any, sha256: " + sha256_of_file(src) + "}\n";
     }
   }
 

@@ -57,10 +57,18 @@ struct FixtureArchive {
   std::string fixture_dir;  // relative to fixtures_dir(), e.g. "karmada-v1.18.2/crds"
 };
 
+// `files` adds catalog artifacts of kind `yaml` (one release file such as cluster-api's core-components.yaml)
+// served at the artifact's URL from a fixture file, with its sha256 in the overlay.
+struct FixtureFile {
+  std::string artifact;      // catalog name, e.g. "cluster-api-core-components"
+  std::string fixture_file;  // relative to fixtures_dir(), e.g. "cluster-api-v1.14.0/release/core-components.yaml"
+};
+
 class FixtureMirror {
  public:
   explicit FixtureMirror(const std::vector<std::string>& names, bool include_test_binaries = false,
-                         const std::vector<FixtureArchive>& archives = {});
+                         const std::vector<FixtureArchive>& archives = {},
+                         const std::vector<FixtureFile>& files = {});
   ~FixtureMirror();
   bool ok() const { return m_ok; }
   std::string url() const;  // the mirror base (--mirror / KURATOR_MIRROR)
