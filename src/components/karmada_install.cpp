@@ -381,7 +381,7 @@ Result<std::vector<json>> host_objects(const Options& o, const Pki& p) {
 }
 
 json redact(const json& obj) {
-  return fleet::redact_secret(obj);
+  return kube::redact_secret(obj);
 }
 
 Result<std::vector<std::string>> node_ips(kube::Client& host) {

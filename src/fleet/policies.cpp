@@ -145,21 +145,12 @@ std::vector<json> karmada_policies(const Workload& w, const std::vector<std::str
   return out;
 }
 
-json redact_secret(const json& obj) {
-  if (!obj.is_object() || obj.value("kind", "") != "Secret") return obj;
-  json r = obj;
-  for (const char* field : {"data", "stringData"})
-    if (auto it = r.find(field); it != r.end() && it->is_object())
-      for (auto& [k, v] : it->items()) v = "<redacted>";
-  return r;
-}
-
 std::string render_plan(const std::vector<PlannedStep>& plan) {
   std::string out;
   for (const auto& step : plan) {
     out += fmt::format("# {} ({}): {} object{}\n", step.target, step.server, step.objects.size(),
                        step.objects.size() == 1 ? "" : "s");
-    for (const auto& o : step.objects) out += "---\n" + yaml::dump(redact_secret(o));
+    for (const auto& o : step.objects) out += "---\n" + yaml::dump(kube::redact_secret(o));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <kurator/util/base64.hpp>
 #include <kurator/util/envsubst.hpp>
 #include <kurator/util/fs.hpp>
+#include <kurator/util/ipv4.hpp>
 #include <kurator/util/yaml.hpp>
 
 #include <algorithm>
@@ -136,34 +137,9 @@ void from_flag(Setting<T>& s, const std::optional<U>& v, const char* flag) {
   s.given = true;
 }
 
-std::optional<uint32_t> parse_ipv4(const std::string& s) {
-  static const std::regex re(
-      R"((0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2}))");
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return std::nullopt;
-  uint32_t v = 0;
-  for (int i = 1; i <= 4; ++i) {
-    int octet = std::stoi(m[i].str());
-    if (octet > 255) return std::nullopt;
-    v = (v << 8) | static_cast<uint32_t>(octet);
-  }
-  return v;
-}
-
-std::string ipv4_text(uint32_t v) {
-  return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
-         std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
-}
-
-struct Cidr {
-  uint32_t base = 0;
-  int prefix = 0;
-  uint32_t mask() const { return prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix); }
-  bool overlaps(const Cidr& o) const {
-    uint32_t wider = std::min(prefix, o.prefix) == 0 ? 0 : ~uint32_t(0) << (32 - std::min(prefix, o.prefix));
-    return (base & wider) == (o.base & wider);
-  }
-};
+using net::Cidr;
+using net::ipv4_text;
+using net::parse_ipv4;
 
 // An IPv4 network a.b.c.d/n with no host bits set and a prefix in [min_prefix, max_prefix].
 Result<Cidr> parse_cidr(const Setting<std::string>& s, int min_prefix, int max_prefix,

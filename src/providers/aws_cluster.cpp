@@ -577,23 +577,48 @@ Status upgrade(const std::string& name, const std::string& version, const Option
   return {};
 }
 
-Status remove(const std::string& name, const Options& o) {
+namespace {
+
+// A recorded cluster, its management cluster (reachable) and its objects there now.
+struct Opened {
+  Record rec;
+  std::string ns;
+  kubeconfig::RestConfig rc;
+  std::unique_ptr<kube::Client> mgmt;
+  capi::ClusterObjects cur;
+};
+
+Result<Opened> open_cluster(const std::string& name, const Options& o) {
   auto rec = load_record(o.home, name);
   if (!rec) return rec.error();
-  const std::string ns = rec->state.value("namespace", "default");
-  auto rc = management_config(o, rec->state);
+  Opened c{std::move(*rec)};
+  c.ns = c.rec.state.value("namespace", "default");
+  auto rc = management_config(o, c.rec.state);
   if (!rc) return rc.error();
-  kube::Client mgmt(*rc);
-  KURATOR_TRY(check_reachable(mgmt));
-  auto cur = capi::read_cluster(mgmt, ns, name);
+  c.rc = std::move(*rc);
+  c.mgmt = std::make_unique<kube::Client>(c.rc);
+  KURATOR_TRY(check_reachable(*c.mgmt));
+  auto cur = capi::read_cluster(*c.mgmt, c.ns, name);
   if (!cur) return cur.error();
+  c.cur = std::move(*cur);
+  return c;
+}
+
+}  // namespace
+
+Status remove(const std::string& name, const Options& o) {
+  auto c = open_cluster(name, o);
+  if (!c) return c.error();
+  Record& rec = c->rec;
+  const std::string& ns = c->ns;
+  kube::Client& mgmt = *c->mgmt;
   if (o.dry_run) {
-    out_of(o) << "# would delete Cluster " << ns << "/" << name << " on " << rc->server
-              << " and wait until every object of it is gone, then remove " << rec->dir.string() << "\n";
+    out_of(o) << "# would delete Cluster " << ns << "/" << name << " on " << c->rc.server
+              << " and wait until every object of it is gone, then remove " << rec.dir.string() << "\n";
     return {};
   }
   const auto t0 = Clock::now();
-  if (cur->cluster.is_object()) {
+  if (c->cur.cluster.is_object()) {
     progress_of(o) << "deleting Cluster " << ns << "/" << name << "\n";
     KURATOR_TRY(mgmt.remove("cluster.x-k8s.io/v1beta2", "Cluster", ns, name, "Background", true));
     capi::WatchClusterOptions wo;
@@ -630,35 +655,28 @@ Status remove(const std::string& name, const Options& o) {
       if (!parts.empty()) e.message = fmt::format("delete cluster {}: still there after {}s: {}", name,
                                                   std::chrono::duration_cast<std::chrono::seconds>(o.wait_timeout).count(),
                                                   fmt::join(parts, ", "));
-      rec->state["lastOperation"] = "delete";
-      rec->state["result"] = "failed";
-      rec->state["message"] = e.message;
-      (void)rec->save();
+      rec.state["lastOperation"] = "delete";
+      rec.state["result"] = "failed";
+      rec.state["message"] = e.message;
+      (void)rec.save();
       return e;
     }
   } else {
-    progress_of(o) << "Cluster " << ns << "/" << name << " is not on " << rc->server << "; forgetting it\n";
+    progress_of(o) << "Cluster " << ns << "/" << name << " is not on " << c->rc.server << "; forgetting it\n";
   }
   std::error_code ec;
-  stdfs::remove_all(rec->dir, ec);
-  if (ec) return Error("removing " + rec->dir.string() + ": " + ec.message());
+  stdfs::remove_all(rec.dir, ec);
+  if (ec) return Error("removing " + rec.dir.string() + ": " + ec.message());
   out_of(o) << fmt::format("Cluster \"{}\" deleted after {:.1f}s.\n", name, seconds_since(t0));
   return {};
 }
 
 Status describe(const std::string& name, const Options& o) {
-  auto rec = load_record(o.home, name);
-  if (!rec) return rec.error();
-  const std::string ns = rec->state.value("namespace", "default");
-  auto rc = management_config(o, rec->state);
-  if (!rc) return rc.error();
-  kube::Client mgmt(*rc);
-  KURATOR_TRY(check_reachable(mgmt));
-  auto cur = capi::read_cluster(mgmt, ns, name);
-  if (!cur) return cur.error();
-  if (!cur->cluster.is_object())
-    return Error("Cluster " + ns + "/" + name + " is not on the management cluster " + rc->server);
-  out_of(o) << capi::render_tree(capi::tree(*cur));
+  auto c = open_cluster(name, o);
+  if (!c) return c.error();
+  if (!c->cur.cluster.is_object())
+    return Error("Cluster " + c->ns + "/" + name + " is not on the management cluster " + c->rc.server);
+  out_of(o) << capi::render_tree(capi::tree(c->cur));
   return {};
 }
 

@@ -57,18 +57,9 @@ Result<std::string> artifact_text(artifacts::Store& store, std::string_view name
   return fs::read_file(f->path);
 }
 
-json redact(const json& obj) {
-  if (!obj.is_object() || obj.value("kind", "") != "Secret") return obj;
-  json r = obj;
-  for (const char* field : {"data", "stringData"})
-    if (auto it = r.find(field); it != r.end() && it->is_object())
-      for (auto& [k, v] : it->items()) v = "<redacted>";
-  return r;
-}
-
 void print_plan(std::ostream& out, const std::string& title, const std::vector<json>& objs) {
   out << "# " << title << ": " << objs.size() << (objs.size() == 1 ? " object\n" : " objects\n");
-  for (const auto& o : objs) out << "---\n" << yaml::dump(redact(o));
+  for (const auto& o : objs) out << "---\n" << yaml::dump(kube::redact_secret(o));
 }
 
 Status apply_objects(kube::Client& mgmt, std::vector<json> objs, std::chrono::milliseconds timeout) {

@@ -3,6 +3,7 @@
 #include <kurator/core/artifacts.hpp>
 #include <kurator/providers/vms.hpp>
 #include <kurator/util/fs.hpp>
+#include <kurator/util/ipv4.hpp>
 #include <kurator/util/yaml.hpp>
 
 #include <arpa/inet.h>
@@ -40,30 +41,9 @@ std::string without_v(const std::string& v) {
   return !v.empty() && v[0] == 'v' ? v.substr(1) : v;
 }
 
-std::optional<uint32_t> parse_ipv4(const std::string& s) {
-  static const std::regex re(
-      R"((0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2}))");
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return std::nullopt;
-  uint32_t v = 0;
-  for (int i = 1; i <= 4; ++i) {
-    int octet = std::stoi(m[i].str());
-    if (octet > 255) return std::nullopt;
-    v = (v << 8) | static_cast<uint32_t>(octet);
-  }
-  return v;
-}
-
-std::string ipv4_text(uint32_t v) {
-  return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
-         std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
-}
-
-struct Cidr {
-  uint32_t base = 0;
-  int prefix = 0;
-  uint32_t mask() const { return prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix); }
-};
+using net::Cidr;
+using net::ipv4_text;
+using net::parse_ipv4;
 
 bool dns_name(const std::string& s, bool lower_only) {
   static const std::regex lower(

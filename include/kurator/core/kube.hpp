@@ -157,6 +157,10 @@ struct ApplyAllOptions {
 Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, const ApplyAllOptions& opts,
                                     const std::string& default_namespace = "default");
 
+// A copy of `obj` with a Secret's data/stringData values replaced by "<redacted>" (keys kept; other kinds
+// unchanged): what dry-run plans print.
+json redact_secret(const json& obj);
+
 // Validates that each document looks like a Kubernetes object (apiVersion, kind, metadata.name).
 // Errors name the source and the document index.
 Status validate_objects(const std::vector<json>& objs, const std::string& source);

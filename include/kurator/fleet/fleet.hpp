@@ -151,7 +151,5 @@ std::string override_policy_name(const std::string& component, const std::string
 // For --dry-run: the plan as YAML, each target's objects after a comment line
 // "# <target> (<server>): N objects". Secrets' data/stringData values print as "<redacted>" (keys kept).
 std::string render_plan(const std::vector<PlannedStep>& plan);
-// A copy of `obj` with a Secret's data/stringData values replaced by "<redacted>" (others unchanged).
-json redact_secret(const json& obj);
 
 }  // namespace kurator::fleet

@@ -207,4 +207,13 @@ Result<std::vector<json>> apply_all(Client& client, std::vector<json> objs, cons
   return results;
 }
 
+json redact_secret(const json& obj) {
+  if (!obj.is_object() || obj.value("kind", "") != "Secret") return obj;
+  json r = obj;
+  for (const char* field : {"data", "stringData"})
+    if (auto it = r.find(field); it != r.end() && it->is_object())
+      for (auto& [k, v] : it->items()) v = "<redacted>";
+  return r;
+}
+
 }  // namespace kurator::kube

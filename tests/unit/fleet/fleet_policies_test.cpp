@@ -158,5 +158,5 @@ TEST_CASE("render_plan: Secret data and stringData values are redacted, their ke
   CHECK(text.find("deploy-key: <redacted>") != std::string::npos);
   // Not a Secret: unchanged.
   auto cm = json::parse(R"({"kind":"ConfigMap","data":{"a":"b"}})");
-  CHECK(fleet::redact_secret(cm) == cm);
+  CHECK(kube::redact_secret(cm) == cm);
 }
