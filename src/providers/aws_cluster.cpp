@@ -381,10 +381,13 @@ Status create(const AwsClusterConfig& cfg, const Options& o) {
     if (!ensured) return ensured.error();
     progress_of(o) << fmt::format("cluster {}/{}: applying {} objects\n", cfg.namespace_, cfg.name, objs->size());
     KURATOR_TRY(apply_cluster(mgmt, *objs, o));
-    // The kubeconfig exists once the control plane is initialized; a CNI is what lets the nodes become
-    // Ready (and so the machines, and so the Cluster Available): fetch it and apply the CNI first.
-    KURATOR_TRY(wait_for(mgmt, cfg, o, "ControlPlaneInitialized", control_plane_initialized));
+    // The control plane provider writes the kubeconfig as soon as the endpoint is known: it is saved at once
+    // (what `clusterctl get kubeconfig` gives), though the API server answers only once the control plane is
+    // initialized. Then the CNI, which is what lets the nodes become Ready (and so the machines, and so the
+    // Cluster Available).
     KURATOR_TRY(fetch_kubeconfig(mgmt, cfg, dir, o));
+    progress_of(o) << "kubeconfig written to " << (dir / "kubeconfig").string() << "\n";
+    KURATOR_TRY(wait_for(mgmt, cfg, o, "ControlPlaneInitialized", control_plane_initialized));
     std::unique_ptr<kube::Client> holder;
     auto workload = workload_client(dir, holder);
     if (!workload) return workload.error();
