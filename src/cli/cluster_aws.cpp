@@ -30,7 +30,7 @@ aws::Options options_of(Context& ctx) {
   return o;
 }
 
-// The store, unless this is a dry run that cannot open one (then the plan says what it would fetch).
+// The artifact store (a dry run needs it too: it renders the release files and the template).
 struct Session {
   std::optional<artifacts::Store> store;
   aws::Options opts;

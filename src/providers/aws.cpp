@@ -196,14 +196,6 @@ bool ami_id(const std::string& s) {
   return std::regex_match(s, re);
 }
 
-// "1.35.4" or "v1.35.4" -> {major, minor, patch}
-std::optional<std::array<int, 3>> parse_version(const std::string& s) {
-  static const std::regex re(R"(v?(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3}))");
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return std::nullopt;
-  return std::array<int, 3>{std::stoi(m[1].str()), std::stoi(m[2].str()), std::stoi(m[3].str())};
-}
-
 std::string versions_hint() {
   return "Cluster API " + std::string(kClusterApiVersion) + " runs workload clusters v1." +
          std::to_string(kMinKubernetesMinor) + ".x to v1." + std::to_string(kMaxKubernetesMinor) +
@@ -346,7 +338,7 @@ Status check_settings(const Settings& s, AwsClusterConfig& cfg) {
                 "backslashes), or empty for machines without an SSH key");
   cfg.ssh_key_name = s.ssh_key_name.value;
 
-  auto version = parse_version(s.kubernetes_version.value);
+  auto version = parse_kubernetes_version(s.kubernetes_version.value);
   if (!version)
     return fail(s.kubernetes_version.origin,
                 in_quotes(s.kubernetes_version.value) + " is not a version (vMAJOR.MINOR.PATCH)",
@@ -547,6 +539,13 @@ bool cluster_scoped(const std::string& kind) {
 }
 
 }  // namespace
+
+std::optional<std::array<int, 3>> parse_kubernetes_version(const std::string& s) {
+  static const std::regex re(R"(v?(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3}))");
+  std::smatch m;
+  if (!std::regex_match(s, m, re)) return std::nullopt;
+  return std::array<int, 3>{std::stoi(m[1].str()), std::stoi(m[2].str()), std::stoi(m[3].str())};
+}
 
 std::string default_kubernetes_version() {
   return std::string(versions::kubernetes);

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -121,20 +120,6 @@ std::string suffix_for(const std::string& version) {
   return s;
 }
 
-Status apply(kube::Client& c, std::vector<json> objs, std::chrono::milliseconds timeout) {
-  kube::ApplyAllOptions ao;
-  ao.keep_results = false;
-  ao.crd_timeout = timeout;
-  auto r = kube::apply_all(c, std::move(objs), ao);
-  if (!r) return r.error();
-  return {};
-}
-
-void print_objects(std::ostream& out, const std::string& title, const std::vector<json>& objs) {
-  out << "# " << title << ": " << objs.size() << (objs.size() == 1 ? " object\n" : " objects\n");
-  for (const auto& obj : objs) out << "---\n" << yaml::dump(obj);
-}
-
 // ---- the workload cluster ----------------------------------------------------------------------------
 
 Status fetch_kubeconfig(kube::Client& mgmt, const AwsClusterConfig& cfg, const stdfs::path& dir, const Options& o) {
@@ -204,20 +189,6 @@ Status wait_nodes(kube::Client& workload, const capi::ClusterObjects& objs, cons
   return kube::wait_ready(workload, targets, wo);
 }
 
-Status wait_available(kube::Client& mgmt, const AwsClusterConfig& cfg, const Options& o,
-                      const std::function<bool(const capi::ClusterObjects&)>& extra = {}) {
-  capi::WatchClusterOptions wo;
-  wo.timeout = o.wait_timeout;
-  wo.tty = o.tty;
-  wo.progress = &progress_of(o);
-  return capi::watch_cluster(
-      mgmt, cfg.namespace_, cfg.name,
-      [&](const capi::ClusterObjects& objs) {
-        return capi::cluster_available(objs.cluster) && (!extra || extra(objs));
-      },
-      wo);
-}
-
 // The credentials variable for CAPA's components, read only when CAPA must be installed.
 Result<envsubst::Lookup> provider_variables(kube::Client& mgmt, const AwsClusterConfig& cfg, const Options& o) {
   auto installed = capi::installed_providers(mgmt);
@@ -261,13 +232,21 @@ Status wait_for(kube::Client& mgmt, const AwsClusterConfig& cfg, const Options& 
   return capi::watch_cluster(mgmt, cfg.namespace_, cfg.name, done, wo);
 }
 
+// Available for the current generation, and `extra` (a scale's or upgrade's own end state) when given.
+Status wait_available(kube::Client& mgmt, const AwsClusterConfig& cfg, const Options& o,
+                      const std::function<bool(const capi::ClusterObjects&)>& extra = {}) {
+  return wait_for(mgmt, cfg, o, "Available", [&](const capi::ClusterObjects& objs) {
+    return capi::cluster_available(objs.cluster) && (!extra || extra(objs));
+  });
+}
+
 // The cluster objects, applied once the providers' webhooks answer: a webhook whose Deployment just became
 // Available may still refuse connections for a moment, so such failures are retried (saying so) until the
 // wait timeout; any other error is final.
 Status apply_cluster(kube::Client& mgmt, const std::vector<json>& objs, const Options& o) {
   const auto deadline = Clock::now() + o.wait_timeout;
   for (int attempt = 1;; ++attempt) {
-    auto st = apply(mgmt, objs, o.wait_timeout);
+    auto st = capi::apply_objects(mgmt, objs, o.wait_timeout);
     if (st) return st;
     const auto& m = st.error().message;
     const bool webhook = m.find("failed calling webhook") != std::string::npos ||
@@ -341,7 +320,7 @@ Status create(const AwsClusterConfig& cfg, const Options& o) {
   if (o.dry_run) {
     auto ensured = capi::ensure_providers(mgmt, capi::aws_providers(), eo);
     if (!ensured) return ensured.error();
-    print_objects(out_of(o), fmt::format("cluster {}/{} on {}", cfg.namespace_, cfg.name, rc->server), *objs);
+    capi::print_plan(out_of(o), fmt::format("cluster {}/{} on {}", cfg.namespace_, cfg.name, rc->server), *objs);
     out_of(o) << "# then: wait for Cluster " << cfg.namespace_ << "/" << cfg.name
               << " Available, write its kubeconfig to " << (dir / "kubeconfig").string()
               << (cfg.cni == "calico" ? ", apply Calico " : ", no CNI") << ", wait for its nodes Ready\n";
@@ -395,7 +374,7 @@ Status create(const AwsClusterConfig& cfg, const Options& o) {
       auto cni = calico_objects(cfg, o);
       if (!cni) return cni.error();
       progress_of(o) << fmt::format("workload cluster: applying Calico ({} objects)\n", cni->size());
-      KURATOR_TRY(apply(**workload, std::move(*cni), o.wait_timeout));
+      KURATOR_TRY(capi::apply_objects(**workload, std::move(*cni), o.wait_timeout));
     }
     KURATOR_TRY(wait_available(mgmt, cfg, o));
     auto now = capi::read_cluster(mgmt, cfg.namespace_, cfg.name);
@@ -408,12 +387,6 @@ Status create(const AwsClusterConfig& cfg, const Options& o) {
                            cfg.kubernetes_version, seconds_since(t0));
   print_next(out_of(o), cfg, dir);
   return {};
-}
-
-Result<AwsClusterConfig> recorded_config(const std::string& name, const ConfigFlags& flags, const Options& o) {
-  auto rec = load_record(o.home, name);
-  if (!rec) return rec.error();
-  return load_config(name, rec->dir / "cluster.yaml", flags);
 }
 
 namespace {
@@ -429,7 +402,7 @@ Status apply_change(const std::string& op, const AwsClusterConfig& cfg, const st
   kube::Client mgmt(*rc);
   KURATOR_TRY(check_reachable(mgmt));
   if (o.dry_run) {
-    print_objects(out_of(o), fmt::format("{} of cluster {}/{} on {}", op, cfg.namespace_, cfg.name, rc->server),
+    capi::print_plan(out_of(o), fmt::format("{} of cluster {}/{} on {}", op, cfg.namespace_, cfg.name, rc->server),
                   objs);
     return {};
   }
@@ -442,7 +415,7 @@ Status apply_change(const std::string& op, const AwsClusterConfig& cfg, const st
   rec.state["result"] = "running";
   KURATOR_TRY(rec.save());
   auto run = [&]() -> Status {
-    KURATOR_TRY(apply(mgmt, objs, o.wait_timeout));
+    KURATOR_TRY(capi::apply_objects(mgmt, objs, o.wait_timeout));
     KURATOR_TRY(fs::write_private_file(rec.dir / "cluster.yaml", config_yaml(cfg)));
     rec.state["templateSuffix"] = suffix;
     rec.state["kubernetesVersion"] = cfg.kubernetes_version;
@@ -462,15 +435,15 @@ Status scale(const std::string& name, std::optional<int> workers, std::optional<
              const Options& o) {
   if (!workers && !control_plane)
     return Error("scale cluster " + name + ": give --workers N and/or --control-plane N", ExitCode::usage);
+  auto rec = load_record(o.home, name);
+  if (!rec) return rec.error();
   ConfigFlags flags;
   flags.worker_count = workers;
   flags.control_plane_count = control_plane;
-  auto cfg = recorded_config(name, flags, o);
-  if (!cfg) return cfg.error();
-  auto rec = load_record(o.home, name);
-  if (!rec) return rec.error();
   auto before = load_config(name, rec->dir / "cluster.yaml", {});
   if (!before) return before.error();
+  auto cfg = load_config(name, rec->dir / "cluster.yaml", flags);
+  if (!cfg) return cfg.error();
   if (before->worker_count == cfg->worker_count && before->control_plane_count == cfg->control_plane_count) {
     out_of(o) << fmt::format("Cluster \"{}\" already has {} control plane and {} worker machines; nothing to do.\n",
                              name, cfg->control_plane_count, cfg->worker_count);
@@ -508,14 +481,9 @@ Status upgrade(const std::string& name, const std::string& version, const Option
   auto cfg = load_config(name, rec->dir / "cluster.yaml", flags);
   if (!cfg) return cfg.error();
   // One minor at a time, never down (KCP's webhook refuses the rest anyway; say so before changing anything).
-  auto parse = [](const std::string& v) {
-    std::smatch m;
-    static const std::regex re(R"(v(\d+)\.(\d+)\.(\d+))");
-    std::array<int, 3> out{0, 0, 0};
-    if (std::regex_match(v, m, re)) out = {std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])};
-    return out;
-  };
-  auto from = parse(before->kubernetes_version), to = parse(cfg->kubernetes_version);
+  // Both parse: load_config checked them.
+  const auto from = *parse_kubernetes_version(before->kubernetes_version);
+  const auto to = *parse_kubernetes_version(cfg->kubernetes_version);
   // An upgrade whose control plane step was applied but whose workers were not (its wait timed out) goes on
   // with the workers when run again.
   const bool resume_workers = rec->state.value("upgradePending", "") == "workers" && from == to;
@@ -536,14 +504,19 @@ Status upgrade(const std::string& name, const std::string& version, const Option
   const std::string suffix = suffix_for(cfg->kubernetes_version);
   auto objs = cluster_objects(*cfg, suffix, o);
   if (!objs) return objs.error();
+  // The control plane's step: the KCP and the machine template it references; the workers': the rest.
+  std::string cp_template;
+  for (const auto& obj : *objs)
+    if (obj.value("kind", "") == "KubeadmControlPlane")
+      cp_template = obj.value("/spec/machineTemplate/infrastructureRef/name"_json_pointer, std::string());
   std::vector<json> control_plane, workers;
   for (auto& obj : *objs) {
     const auto kind = obj.value("kind", "");
-    const auto n = obj["metadata"].value("name", "");
-    if (kind == "KubeadmControlPlane" || (kind == "AWSMachineTemplate" && n.find("-control-plane-") != std::string::npos))
-      control_plane.push_back(obj);
+    if (kind == "KubeadmControlPlane" ||
+        (kind == "AWSMachineTemplate" && obj["metadata"].value("name", "") == cp_template))
+      control_plane.push_back(std::move(obj));
     else if (kind == "MachineDeployment" || kind == "AWSMachineTemplate")
-      workers.push_back(obj);
+      workers.push_back(std::move(obj));
   }
   const auto t0 = Clock::now();
   const std::string v = cfg->kubernetes_version;

@@ -57,20 +57,6 @@ Result<std::string> artifact_text(artifacts::Store& store, std::string_view name
   return fs::read_file(f->path);
 }
 
-void print_plan(std::ostream& out, const std::string& title, const std::vector<json>& objs) {
-  out << "# " << title << ": " << objs.size() << (objs.size() == 1 ? " object\n" : " objects\n");
-  for (const auto& o : objs) out << "---\n" << yaml::dump(kube::redact_secret(o));
-}
-
-Status apply_objects(kube::Client& mgmt, std::vector<json> objs, std::chrono::milliseconds timeout) {
-  kube::ApplyAllOptions ao;
-  ao.keep_results = false;
-  ao.crd_timeout = timeout;
-  auto r = kube::apply_all(mgmt, std::move(objs), ao);
-  if (!r) return r.error();
-  return {};
-}
-
 // cert-manager proved to work as clusterctl proves it: a self-signed Issuer and a Certificate it must issue
 // (manifests/capi/cert-manager-test.yaml), then removed.
 Status check_cert_manager(kube::Client& mgmt, const EnsureOptions& o) {
@@ -115,6 +101,20 @@ std::string to_string(ProviderType t) {
     case ProviderType::infrastructure: return "InfrastructureProvider";
   }
   return "";
+}
+
+void print_plan(std::ostream& out, const std::string& title, const std::vector<json>& objs) {
+  out << "# " << title << ": " << objs.size() << (objs.size() == 1 ? " object\n" : " objects\n");
+  for (const auto& o : objs) out << "---\n" << yaml::dump(kube::redact_secret(o));
+}
+
+Status apply_objects(kube::Client& mgmt, std::vector<json> objs, std::chrono::milliseconds timeout) {
+  kube::ApplyAllOptions ao;
+  ao.keep_results = false;
+  ao.crd_timeout = timeout;
+  auto r = kube::apply_all(mgmt, std::move(objs), ao);
+  if (!r) return r.error();
+  return {};
 }
 
 const std::vector<ProviderSpec>& aws_providers() {

@@ -3,6 +3,7 @@
 
 #include <kurator/core/kubeconfig.hpp>
 #include <kurator/core/process.hpp>
+#include <kurator/providers/local.hpp>
 #include <kurator/providers/pki.hpp>
 #include <kurator/util/base64.hpp>
 #include <kurator/util/fs.hpp>
@@ -10,8 +11,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -24,21 +23,6 @@ using json = nlohmann::json;
 namespace pki = providers::pki;
 
 namespace {
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
 
 std::string tail_of(const stdfs::path& p, size_t n) {
   auto text = fs::read_file(p);
@@ -106,6 +90,10 @@ ClusterApiControllers::ClusterApiControllers(const FleetCluster& mgmt, const Loo
   stdfs::create_directories(m_dir);
   auto registry = mgmt.dir.parent_path().parent_path() / "test-processes";
   stdfs::create_directories(registry);
+  // Three ports for each controller (webhook, health, diagnostics), distinct from each other.
+  auto ports = providers::local::pick_free_ports(9);
+  REQUIRE(ports.ok());
+  size_t next = 0;
   struct Def {
     const char* name;
     const char* service;
@@ -116,10 +104,10 @@ ClusterApiControllers::ClusterApiControllers(const FleetCluster& mgmt, const Loo
     auto p = std::make_unique<Proc>();
     p->name = d.name;
     p->service = d.service;
-    p->port = free_port();
+    p->port = (*ports)[next++];
     p->log = m_dir / (p->name + ".log");
     p->pid_file = registry / (p->name + "-" + mgmt.name + "-" + std::to_string(::getpid()) + ".pid");
-    const int health = free_port(), diag = free_port();
+    const int health = (*ports)[next++], diag = (*ports)[next++];
     p->argv = {binary(p->name).string(),
                "--kubeconfig=" + mgmt.kubeconfig.string(),
                "--webhook-port=" + std::to_string(p->port),

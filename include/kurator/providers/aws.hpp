@@ -7,6 +7,7 @@
 #include <kurator/util/result.hpp>
 
 #include <cstddef>
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -57,6 +58,8 @@ struct ConfigFlags {
 
 // The default Kubernetes version of a new cluster, and the range the pinned CAPI/KCP accept.
 std::string default_kubernetes_version();
+// "1.35.4" or "v1.35.4" -> {major, minor, patch}; nullopt for anything else.
+std::optional<std::array<int, 3>> parse_kubernetes_version(const std::string& s);
 // Workload-cluster minors Cluster API v1.14 supports: v1.31 to v1.36 (cluster-api v1.14.0,
 // docs/book/src/reference/versions.md; the kubeadm bootstrap and control-plane providers follow the core's).
 inline constexpr int kMinKubernetesMinor = 31;

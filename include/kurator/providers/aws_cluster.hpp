@@ -38,8 +38,6 @@ struct Options {
 bool is_aws_cluster(const stdfs::path& home, const std::string& name);
 
 Status create(const AwsClusterConfig& cfg, const Options& o);
-// The recorded settings of NAME (its cluster.yaml), with `flags` applied and checked like create's.
-Result<AwsClusterConfig> recorded_config(const std::string& name, const ConfigFlags& flags, const Options& o);
 // Scales the control plane and/or the workers (re-renders the objects with the new counts and applies them).
 Status scale(const std::string& name, std::optional<int> workers, std::optional<int> control_plane,
              const Options& o);

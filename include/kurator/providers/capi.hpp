@@ -51,6 +51,12 @@ Result<std::vector<json>> cert_manager_objects(std::string_view text, std::strin
 Result<json> inventory_crd();
 json inventory_object(const ProviderSpec& p);
 
+// Server-side applies `objs` in dependency order (CRDs Established before their custom resources), keeping
+// only the objects' identities; what the provider layers' operations apply on a cluster.
+Status apply_objects(kube::Client& c, std::vector<json> objs, std::chrono::milliseconds timeout);
+// A dry-run plan: "# <title>: N objects", then each object as YAML (Secret values "<redacted>").
+void print_plan(std::ostream& out, const std::string& title, const std::vector<json>& objs);
+
 // A provider found in the inventory.
 struct Installed {
   std::string inventory_name;
