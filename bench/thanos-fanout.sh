@@ -90,12 +90,24 @@ PY
   echo "$out"
 }
 logs=${BENCH_LOGS:-$(mktemp -d)}
-seconds() { # LABEL command... -> wall seconds (fails loudly); kurator's log kept in $logs/LABEL.log
-  local t0 t1 log=$logs/$1.log
+cpu_ticks() { # -> "busy total" jiffies of all CPUs so far (/proc/stat)
+  awk '/^cpu /{t=0; for (i=2; i<=NF; i++) t+=$i; print t-$5-$6, t}' /proc/stat
+}
+seconds() { # LABEL command... -> wall seconds (fails loudly); kurator's log kept in $logs/LABEL.log, and in
+  # $logs/LABEL.cpu how busy the machine's CPUs were meanwhile (every process: the members' control planes,
+  # the operators, kwok and kurator) and kurator's own CPU seconds.
+  local t0 t1 c0 c1 log=$logs/$1.log cpu=$logs/$1.cpu
   shift
+  c0=$(cpu_ticks)
   t0=$(date +%s.%N)
-  "$@" >/dev/null 2>"$log" || { echo "failed: $*" >&2; tail -n 30 "$log" >&2; exit 1; }
+  local TIMEFORMAT='%U %S'
+  { time "$@" >/dev/null 2>"$log"; } 2>"$cpu.self" || { echo "failed: $*" >&2; tail -n 30 "$log" >&2; exit 1; }
   t1=$(date +%s.%N)
+  c1=$(cpu_ticks)
+  read -r b0 a0 <<<"$c0"
+  read -r b1 a1 <<<"$c1"
+  read -r u s <"$cpu.self"
+  echo "$(( (b1 - b0) * 100 / (a1 - a0 > 0 ? a1 - a0 : 1) ))% of $(nproc) CPUs busy, kurator $(echo "$u + $s" | bc)s CPU" >"$cpu"
   echo "$t1 - $t0" | bc
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
@@ -153,7 +165,8 @@ for l in sys.stdin:
     l=$(echo "$(cat "$work/kurator-ready") - $(cat "$work/watch")" | bc)
     lat+=("$l")
   fi
-  echo "round $r: thanos on 1 member ${t1}s, on 3 members ${t3}s; Available seen by kurator ${l:-?}s after the watcher" >&2
+  echo "round $r: thanos on 1 member ${t1}s ($(cat "$logs/round$r-1-member.cpu")), on 3 members ${t3}s" \
+    "($(cat "$logs/round$r-3-members.cpu")); Available seen by kurator ${l:-?}s after the watcher" >&2
   delete_clusters "t$r-1" "t$r-2" "t$r-3" "t$r-4"
 done
 m1=$(printf '%s\n' "${one[@]}" | median)

@@ -4,7 +4,8 @@
 // MachineDeployment, MachineSet and Machines kurator applies, serve the webhooks and CRD conversion, and write the
 // kubeconfig. AWS, CAPA and kubeadm on the machines are played by AwsStandIn (a clearly named test helper), which
 // makes each machine join a real local workload cluster whose CA the test hands to KCP as `<name>-ca`, so the
-// kubeconfig KCP writes really reaches that apiserver, where kurator applies Calico.
+// kubeconfig KCP writes really reaches that apiserver, where kurator applies Calico; each control-plane machine
+// runs a real etcd member that KCP inspects, moves leadership off and removes through that apiserver.
 #include <kurator/core/kube.hpp>
 #include <kurator/util/base64.hpp>
 #include <kurator/util/fs.hpp>
@@ -113,13 +114,14 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
   test::AwsStandIn::Options so;
   so.management = mgmt;
   so.workload = wl;
-  // The second worker's instance never boots.
+  // The second worker's instance does not boot until the test releases it.
+  std::atomic<bool> release{false};
   std::mutex held_mu;
   std::set<std::string> workers_seen;
   std::string held_machine;
   so.hold = [&](const json& m) {
     auto labels = m.value("/metadata/labels"_json_pointer, json::object());
-    if (labels.contains("cluster.x-k8s.io/control-plane")) return false;
+    if (release.load() || labels.contains("cluster.x-k8s.io/control-plane")) return false;
     std::lock_guard<std::mutex> lk(held_mu);
     const std::string name = m["metadata"].value("name", "");
     workers_seen.insert(name);
@@ -172,7 +174,7 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
 
   // The real run: providers as clusterctl init installs them, the cluster objects, the control plane
   // initialized by the real KCP, the kubeconfig KCP wrote, Calico into the workload cluster; then the wait for
-  // Available times out on the machine that never boots (and on what the stand-ins cannot provide), naming it.
+  // Available times out on the machine that does not boot, naming it.
   std::atomic<bool> scanning{true};
   std::vector<std::string> leaked;
   std::thread scanner([&] {
@@ -255,37 +257,71 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
   CHECK(getkc.exit_code == 0);
   CHECK(getkc.out.find("certificate-authority-data") != std::string::npos);
 
-  // A re-run leaves the providers alone and says so.
-  auto again = bed.kurator(with({"--wait-timeout", "10s"}, create_args));
+  // The instance boots after all: a re-run leaves the providers alone (and says so), resumes the cluster and
+  // follows it until the real controllers call it Available: KCP from the real etcd member on its machine
+  // (reached through the workload apiserver's port-forward), the workers from their Ready nodes.
+  release = true;
+  const auto cp_node = [&] {
+    auto members = aws.etcd_members();
+    return members.size() == 1 ? *members.begin() : std::string();
+  };
+  const std::string first_cp = cp_node();
+  CHECK_FALSE(first_cp.empty());
+  auto again = bed.kurator(with({"--wait-timeout", "150s"}, create_args), true);
+  INFO(again.err + "\n--- stand-in:\n" + aws.log() + "\n--- controllers:\n" + controllers.log());
   CHECK(again.err.find("already installed at the pinned versions: nothing to do") != std::string::npos);
   CHECK(all_of(again).find(kSecretKey) == std::string::npos);
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out.find("Cluster \"demo\" is Available (1 control plane, 2 workers") != std::string::npos);
+  auto condition = [](const json& obj, const std::string& type) {
+    for (const auto& c : obj.value("/status/conditions"_json_pointer, json::array()))
+      if (c.value("type", "") == type) return c.value("status", "");
+    return std::string();
+  };
+  auto kcp = mc->get("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane", "default", "demo-control-plane");
+  REQUIRE(kcp.ok());
+  CHECK(condition(*kcp, "EtcdClusterHealthy") == "True");
+  CHECK(condition(*kcp, "Available") == "True");
+  cluster = mc->get("cluster.x-k8s.io/v1beta2", "Cluster", "default", "demo");
+  REQUIRE(cluster.ok());
+  CHECK(condition(*cluster, "Available") == "True");
+  auto ready_nodes = fleet.kubectl(wl, {"get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"}, kc);
+  CHECK(ready_nodes.out.find("=False") == std::string::npos);
+  CHECK(ready_nodes.out.find(first_cp + "=True") != std::string::npos);
+  auto rows = bed.kurator({"get", "clusters"});
+  CHECK(rows.out.find("Provisioned") != std::string::npos);
+  auto third = bed.kurator(create_args);
+  CHECK(third.exit_code == 0);
+  CHECK(third.out.find("already exists with the same settings and is Available; nothing to do") != std::string::npos);
 
   // scale: kurator re-renders the MachineDeployment with 3 workers; the real MachineSet controller makes the third
-  // Machine (the wait for it to be ready times out here, like the create's).
-  auto scale = bed.kurator(with({"--wait-timeout", "15s"}, {"scale", "cluster", "demo", "--workers", "3"}));
+  // Machine, which joins; the command ends when the cluster is Available with it.
+  auto scale = bed.kurator(with({"--wait-timeout", "90s"}, {"scale", "cluster", "demo", "--workers", "3"}));
   INFO(scale.err);
-  CHECK(scale.exit_code == 3);
+  CHECK(scale.exit_code == 0);
   auto md = mc->get("cluster.x-k8s.io/v1beta2", "MachineDeployment", "default", "demo-md-0");
   REQUIRE(md.ok());
   CHECK((*md)["spec"]["replicas"] == 3);
-  size_t worker_machines = 0;
-  for (int i = 0; i < 100 && worker_machines < 3; ++i) {
+  auto worker_machines = [&] {
     auto l = mc->list("cluster.x-k8s.io/v1beta2", "Machine",
                       {.namespace_ = "default", .label_selector = "cluster.x-k8s.io/deployment-name=demo-md-0"});
-    if (l) worker_machines = (*l)["items"].size();
-    if (worker_machines < 3) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  CHECK(worker_machines == 3);
+    return l ? (*l)["items"].size() : size_t(0);
+  };
+  CHECK(worker_machines() == 3);
   auto recorded = fs::read_file(bed.home.path() / "clusters" / "demo" / "cluster.yaml");
   REQUIRE(recorded.ok());
   CHECK(recorded->find("count: 3") != std::string::npos);
+  auto scale_again = bed.kurator({"scale", "cluster", "demo", "--workers", "3"});
+  CHECK(scale_again.exit_code == 0);
+  CHECK(scale_again.out.find("nothing to do") != std::string::npos);
 
   // upgrade: a new control-plane AWSMachineTemplate and the KCP's version in one change, accepted by the real KCP
-  // webhook; the workers wait for the control plane (which cannot roll here: its etcd is not reachable).
-  auto up = bed.kurator(with({"--wait-timeout", "15s"}, {"upgrade", "cluster", "demo", "--kubernetes-version", "v1.36.0"}));
-  INFO(up.err);
-  CHECK(up.exit_code == 3);
-  auto kcp = mc->get("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane", "default", "demo-control-plane");
+  // webhook; the real KCP rolls its machine (the new one's etcd member joins, leadership moves to it, the old
+  // member is removed), then the workers roll to the new version.
+  auto up = bed.kurator(with({"--wait-timeout", "240s"}, {"upgrade", "cluster", "demo", "--kubernetes-version", "v1.36.0"}), true);
+  INFO(up.err + "\n--- stand-in:\n" + aws.log() + "\n--- controllers:\n" + controllers.log());
+  CHECK(up.exit_code == 0);
+  kcp = mc->get("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane", "default", "demo-control-plane");
   REQUIRE(kcp.ok());
   CHECK((*kcp)["spec"]["version"] == "v1.36.0");
   CHECK((*kcp)["spec"]["machineTemplate"]["spec"]["infrastructureRef"]["name"] == "demo-control-plane-v1-36-0");
@@ -294,7 +330,17 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
             .ok());
   md = mc->get("cluster.x-k8s.io/v1beta2", "MachineDeployment", "default", "demo-md-0");
   REQUIRE(md.ok());
-  CHECK((*md)["spec"]["template"]["spec"]["version"] == "v1.35.4");
+  CHECK((*md)["spec"]["template"]["spec"]["version"] == "v1.36.0");
+  auto all_machines = mc->list("cluster.x-k8s.io/v1beta2", "Machine", {.namespace_ = "default"});
+  REQUIRE(all_machines.ok());
+  CHECK((*all_machines)["items"].size() == 4);
+  for (const auto& m : (*all_machines)["items"]) CHECK(m.value("/spec/version"_json_pointer, std::string()) == "v1.36.0");
+  const std::string new_cp = cp_node();
+  CHECK_FALSE(new_cp.empty());
+  CHECK(new_cp != first_cp);
+  auto up_again = bed.kurator({"--wait-timeout", "30s", "upgrade", "cluster", "demo", "--kubernetes-version", "v1.36.0"});
+  CHECK(up_again.exit_code == 0);
+  CHECK(up_again.out.find("nothing to do") != std::string::npos);
 
   // Upgrades are checked before anything changes.
   auto down = bed.kurator({"upgrade", "cluster", "demo", "--kubernetes-version", "v1.35.2"});

@@ -1,10 +1,12 @@
 // Cluster API beside a local management cluster (see fleet_capi.hpp).
 #include "support/fleet_capi.hpp"
 
+#include <kurator/core/http.hpp>
 #include <kurator/core/kubeconfig.hpp>
 #include <kurator/core/process.hpp>
 #include <kurator/providers/local.hpp>
 #include <kurator/providers/pki.hpp>
+#include <kurator/providers/versions.hpp>
 #include <kurator/util/base64.hpp>
 #include <kurator/util/fs.hpp>
 #include <kurator/util/yaml.hpp>
@@ -244,12 +246,209 @@ AwsStandIn::AwsStandIn(Options opts, const LoopbackPki& pki) : m_opts(std::move(
   so.cert = pki.dir / "tls.crt";
   so.key = pki.dir / "tls.key";
   m_stub = std::make_unique<LoopbackServer>(so);
+  start_kubelets();
   m_thread = std::thread([this] { loop(); });
 }
 
 AwsStandIn::~AwsStandIn() {
   m_stop = true;
   if (m_thread.joinable()) m_thread.join();
+  for (auto& [node, m] : m_etcd) stop_etcd(node);
+  if (m_kwok_pid > 0) process::stop_pid(m_kwok_pid, std::chrono::seconds(5));
+  std::error_code ec;
+  stdfs::remove(m_kwok_pid_file, ec);
+  stdfs::remove_all(m_dir, ec);
+}
+
+namespace {
+constexpr int kFirstNodeIp = 10;  // Nodes are ip-127-0-1-10, -11, …
+constexpr int kNodeSlots = 24;
+std::string node_name(int ip) { return "ip-127-0-1-" + std::to_string(ip); }
+}  // namespace
+
+// The machines' kubelets: a kwok of the stand-in's own for the Nodes it registers (annotation
+// kwok.x-k8s.io/node=aws-standin), serving the kubelet API on a loopback port the Nodes advertise. Its
+// port-forwards play the control-plane static pods' host ports: etcd-<node>:2379 reaches that Node's etcd
+// member, kube-apiserver-<node>:6443 the workload apiserver (whose serving certificate is CN=kube-apiserver,
+// as kubeadm's). Every slot's ports are chosen up front since kwok reads its configuration once.
+void AwsStandIn::start_kubelets() {
+  m_dir = stdfs::temp_directory_path() / ("kurator-aws-standin-" + m_opts.workload.name + "-" + std::to_string(::getpid()));
+  stdfs::create_directories(m_dir / "home");
+  m_registry = m_opts.workload.dir.parent_path().parent_path() / "test-processes";
+  stdfs::create_directories(m_registry);
+  auto ports = providers::local::pick_free_ports(3 * kNodeSlots + 1);
+  REQUIRE(ports.ok());
+  const int kwok_port = (*ports)[3 * kNodeSlots];
+  auto wl = client_of(m_opts.workload);
+  const std::string server = wl->config().server;
+  const int apiserver_port = std::stoi(server.substr(server.rfind(':') + 1));
+  auto forward = [](const std::string& pod, int port, int target) {
+    return "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: PortForward\nmetadata:\n  name: " + pod +
+           "\n  namespace: kube-system\nspec:\n  forwards:\n  - ports: [" + std::to_string(port) +
+           "]\n    target:\n      address: 127.0.0.1\n      port: " + std::to_string(target) + "\n";
+  };
+  std::string config;
+  for (int i = 0; i < kNodeSlots; ++i) {
+    const std::string node = node_name(kFirstNodeIp + i);
+    EtcdMember m;
+    m.client = (*ports)[3 * i];
+    m.client_http = (*ports)[3 * i + 1];
+    m.peer = (*ports)[3 * i + 2];
+    m.pid_file = m_registry / ("etcd-" + node + "-" + std::to_string(::getpid()) + ".pid");
+    m_etcd[node] = m;
+    config += (config.empty() ? "" : "---\n") + forward("etcd-" + node, 2379, m.client) + "---\n" +
+              forward("kube-apiserver-" + node, 6443, apiserver_port);
+  }
+  REQUIRE(fs::write_file_atomic(m_dir / "kwok.yaml", config).ok());
+  process::DaemonSpec spec;
+  spec.argv = {cached_binary("kwok", providers::versions::kwok, "kwok").string(),
+               "--kubeconfig=" + m_opts.workload.kubeconfig.string(),
+               "--config=" + (m_dir / "kwok.yaml").string(),
+               "--manage-all-nodes=false",
+               "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=aws-standin",
+               "--node-lease-duration-seconds=40",
+               "--node-ip=127.0.0.1",
+               "--node-port=" + std::to_string(kwok_port),
+               "--server-address=127.0.0.1:" + std::to_string(kwok_port)};
+  spec.env["HOME"] = (m_dir / "home").string();  // never ~/.kwok of the machine
+  spec.log_file = m_dir / "kwok.log";
+  m_kwok_pid_file = m_registry / ("kwok-aws-standin-" + std::to_string(::getpid()) + ".pid");
+  spec.pid_file = m_kwok_pid_file;
+  auto pid = process::start_daemon(spec);
+  REQUIRE(pid.ok());
+  m_kwok_pid = *pid;
+  say("kubelets: kwok (pid " + std::to_string(m_kwok_pid) + ") serving the kubelet API on 127.0.0.1:" +
+      std::to_string(kwok_port));
+}
+
+bool AwsStandIn::ensure_etcd(kube::Client& mgmt, const std::string& cluster, const std::string& node) {
+  auto it = m_etcd.find(node);
+  if (it == m_etcd.end()) {
+    say("kubeadm: no etcd slot for " + node);
+    return false;
+  }
+  auto& me = it->second;
+  if (me.pid > 0 && process::is_alive(me.pid)) return true;
+  // kubeadm's etcd certificates, from the etcd CA KCP generated (`<cluster>-etcd`, its bootstrap data).
+  const auto pki_dir = m_dir / ("etcd-pki-" + cluster);
+  if (!stdfs::exists(pki_dir / "server.key")) {
+    auto secret = mgmt.get("v1", "Secret", m_opts.namespace_, cluster + "-etcd");
+    if (!secret) return false;
+    auto crt = base64::decode((*secret)["data"].value("tls.crt", "")),
+         key = base64::decode((*secret)["data"].value("tls.key", ""));
+    if (!crt || !key) return false;
+    pki::CertRequest req;
+    req.common_name = node;
+    req.dns_names = {"localhost"};
+    req.ip_addresses = {"127.0.0.1"};
+    req.server = req.client = true;
+    auto leaf = pki::issue(pki::CertKey{*crt, *key}, req);
+    if (!leaf) {
+      say("kubeadm: cannot issue the etcd certificate: " + leaf.error().message);
+      return false;
+    }
+    stdfs::create_directories(pki_dir);
+    if (!fs::write_file_atomic(pki_dir / "ca.crt", *crt) || !fs::write_file_atomic(pki_dir / "server.crt", leaf->cert_pem) ||
+        !fs::write_private_file(pki_dir / "server.key", leaf->key_pem))
+      return false;
+  }
+  const std::string peer_url = "http://127.0.0.1:" + std::to_string(me.peer);
+  std::string initial = node + "=" + peer_url, state = "new";
+  std::string through;  // a running member (kubeadm join adds the new one through the cluster)
+  for (const auto& [n, m] : m_etcd)
+    if (n != node && m.pid > 0 && process::is_alive(m.pid)) through = "http://127.0.0.1:" + std::to_string(m.client_http);
+  if (!through.empty()) {
+    http::Client hc;
+    auto call = [&](const std::string& path, const json& body) -> std::optional<json> {
+      http::Request r;
+      r.method = "POST";
+      r.url = through + path;
+      r.body = body.dump();
+      r.headers = {{"Content-Type", "application/json"}};
+      r.timeout = std::chrono::seconds(10);
+      auto resp = hc.perform(r);
+      if (!resp || resp->status != 200) {
+        say("kubeadm: etcd " + path + ": " + (resp ? resp->body : resp.error().message));
+        return std::nullopt;
+      }
+      return json::parse(resp->body, nullptr, false);
+    };
+    auto list = call("/v3/cluster/member/list", json::object());
+    if (!list) return false;
+    bool added = false;
+    for (const auto& m : list->value("members", json::array()))
+      for (const auto& u : m.value("peerURLs", json::array())) added |= u == peer_url;
+    if (!added) {
+      if (!call("/v3/cluster/member/add", {{"peerURLs", json::array({peer_url})}})) return false;
+      say("kubeadm: etcd member " + node + " added");
+      list = call("/v3/cluster/member/list", json::object());
+      if (!list) return false;
+    }
+    initial.clear();
+    for (const auto& m : list->value("members", json::array())) {
+      auto urls = m.value("peerURLs", json::array());
+      if (urls.empty()) continue;
+      std::string name = m.value("name", "");
+      if (urls[0] == peer_url) name = node;
+      if (name.empty()) continue;
+      initial += (initial.empty() ? "" : ",") + name + "=" + urls[0].get<std::string>();
+    }
+    state = "existing";
+  }
+  const auto data = m_dir / ("etcd-" + node);
+  std::error_code ec;
+  stdfs::remove_all(data, ec);
+  stdfs::create_directories(data);
+  stdfs::permissions(data, stdfs::perms::owner_all, stdfs::perm_options::replace, ec);
+  process::DaemonSpec spec;
+  spec.argv = {cached_binary("etcd", providers::versions::etcd, "etcd").string(),
+               "--name=" + node,
+               "--data-dir=" + data.string(),
+               "--listen-client-urls=https://127.0.0.1:" + std::to_string(me.client) +
+                   ",http://127.0.0.1:" + std::to_string(me.client_http),
+               "--advertise-client-urls=https://127.0.0.1:" + std::to_string(me.client),
+               "--listen-peer-urls=" + peer_url,
+               "--initial-advertise-peer-urls=" + peer_url,
+               "--initial-cluster=" + initial,
+               "--initial-cluster-state=" + state,
+               "--client-cert-auth",
+               "--trusted-ca-file=" + (pki_dir / "ca.crt").string(),
+               "--cert-file=" + (pki_dir / "server.crt").string(),
+               "--key-file=" + (pki_dir / "server.key").string(),
+               "--log-level=warn"};
+  spec.log_file = m_dir / ("etcd-" + node + ".log");
+  spec.pid_file = me.pid_file;
+  auto pid = process::start_daemon(spec);
+  if (!pid) {
+    say("kubeadm: etcd " + node + " did not start: " + pid.error().message);
+    return false;
+  }
+  me.pid = *pid;
+  {
+    std::lock_guard<std::mutex> lk(m_mu);
+    m_etcd_running.insert(node);
+  }
+  say("kubeadm: etcd member " + node + " started (" + state + " cluster " + initial + ")");
+  return true;
+}
+
+void AwsStandIn::stop_etcd(const std::string& node) {
+  auto it = m_etcd.find(node);
+  if (it == m_etcd.end() || it->second.pid <= 0) return;
+  process::stop_pid(it->second.pid, std::chrono::seconds(5));
+  it->second.pid = -1;
+  {
+    std::lock_guard<std::mutex> lk(m_mu);
+    m_etcd_running.erase(node);
+  }
+  std::error_code ec;
+  stdfs::remove(it->second.pid_file, ec);
+  say("kubeadm: etcd member " + node + " stopped (its machine is gone)");
+}
+
+std::set<std::string> AwsStandIn::etcd_members() const {
+  std::lock_guard<std::mutex> lk(m_mu);
+  return m_etcd_running;
 }
 
 std::set<std::string> AwsStandIn::held() const {
@@ -273,12 +472,8 @@ void AwsStandIn::loop() {
   const std::string ns = m_opts.namespace_;
   const std::string endpoint_host = "127.0.0.1";
   const int endpoint_port = std::stoi(wl->config().server.substr(wl->config().server.rfind(':') + 1));
-  int next_ip = 10;
+  int next_ip = kFirstNodeIp;
   std::map<std::string, std::string> node_of;  // AWSMachine name -> Node name
-  auto version_of = [&](const std::string& machine_name) {
-    auto m = mgmt->get("cluster.x-k8s.io/v1beta2", "Machine", ns, machine_name);
-    return m ? m->value("/spec/version"_json_pointer, std::string("v1.35.4")) : std::string("v1.35.4");
-  };
   while (!m_stop.load()) {
     // cert-manager: every Certificate is issued at once.
     if (auto certs = mgmt->list("cert-manager.io/v1", "Certificate")) {
@@ -319,6 +514,17 @@ void AwsStandIn::loop() {
     }
     // EC2 + kubeadm: each machine gets an instance, which joins the workload cluster.
     if (auto l = mgmt->list("infrastructure.cluster.x-k8s.io/v1beta2", "AWSMachine", {.namespace_ = ns})) {
+      // A terminated instance takes its etcd member with it (KCP removed the member before).
+      std::set<std::string> live;
+      for (const auto& m : (*l)["items"]) live.insert(m["metadata"].value("name", ""));
+      for (auto it = node_of.begin(); it != node_of.end();) {
+        if (live.count(it->first)) {
+          ++it;
+          continue;
+        }
+        stop_etcd(it->second);
+        it = node_of.erase(it);
+      }
       for (auto& m : (*l)["items"]) {
         const std::string name = m["metadata"].value("name", "");
         if (m["metadata"].contains("deletionTimestamp")) continue;
@@ -329,16 +535,17 @@ void AwsStandIn::loop() {
           if (m_held.insert(name).second) m_log += "ec2: holding AWSMachine " + name + " (never boots)\n";
           continue;
         }
-        if (!node_of.count(name)) {
-          auto existing = m.value("/spec/providerID"_json_pointer, std::string());
-          node_of[name] = "ip-127-0-1-" + std::to_string(next_ip++);
-          (void)existing;
-        }
-        const std::string node = node_of[name];
-        const std::string provider_id = "aws:///us-east-1a/i-" + std::to_string(1000000 + std::hash<std::string>{}(name) % 9000000);
+        // As CAPA: nothing before the Machine owns the AWSMachine and its bootstrap data (cloud-init) exists.
         std::string owner;
         for (const auto& ref : m.value("/metadata/ownerReferences"_json_pointer, json::array()))
           if (ref.value("kind", "") == "Machine") owner = ref.value("name", "");
+        if (owner.empty()) continue;
+        auto machine = mgmt->get("cluster.x-k8s.io/v1beta2", "Machine", ns, owner);
+        if (!machine || machine->value("/spec/bootstrap/dataSecretName"_json_pointer, std::string()).empty()) continue;
+        const std::string version = machine->value("/spec/version"_json_pointer, std::string());
+        if (!node_of.count(name)) node_of[name] = node_name(next_ip++);
+        const std::string node = node_of[name];
+        const std::string provider_id = "aws:///us-east-1a/i-" + std::to_string(1000000 + std::hash<std::string>{}(name) % 9000000);
         auto labels = m.value("/metadata/labels"_json_pointer, json::object());
         const bool control_plane = labels.contains("cluster.x-k8s.io/control-plane");
         if (m.value("/spec/providerID"_json_pointer, std::string()).empty()) {
@@ -356,13 +563,14 @@ void AwsStandIn::loop() {
         // kubeadm on the instance: the Node registers with the providerID; a control-plane machine runs the
         // static pods, and the first one leaves kubeadm-config behind (what `kubeadm init` uploads).
         if (wl->get("v1", "Node", "", node)) continue;
-        const std::string version = owner.empty() ? "v1.35.4" : version_of(owner);
+        // kubeadm init/join --control-plane: the node's etcd member first (the apiserver needs it).
+        if (control_plane && !ensure_etcd(*mgmt, labels.value("cluster.x-k8s.io/cluster-name", ""), node)) continue;
         json res = {{"cpu", "4"}, {"memory", "16Gi"}, {"pods", "110"}};
         json node_obj = {{"apiVersion", "v1"},
                          {"kind", "Node"},
                          {"metadata",
                           {{"name", node},
-                           {"annotations", {{"kwok.x-k8s.io/node", "fake"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
+                           {"annotations", {{"kwok.x-k8s.io/node", "aws-standin"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
                            {"labels",
                             {{"type", "kwok"},
                              {"kubernetes.io/hostname", node},
@@ -372,6 +580,8 @@ void AwsStandIn::loop() {
                          {"status",
                           {{"allocatable", res},
                            {"capacity", res},
+                           // The kubelet's address (the stand-in's kwok; its port from kwok's --node-port).
+                           {"addresses", json::array({{{"type", "InternalIP"}, {"address", "127.0.0.1"}}})},
                            {"nodeInfo",
                             {{"architecture", "amd64"},
                              {"operatingSystem", "linux"},
@@ -391,6 +601,7 @@ void AwsStandIn::loop() {
                         {"metadata",
                          {{"name", comp + "-" + node},
                           {"namespace", "kube-system"},
+                          {"annotations", {{"kubernetes.io/config.mirror", "standin"}, {"kubernetes.io/config.source", "file"}}},
                           {"labels", {{"component", comp}, {"tier", "control-plane"}}}}},
                         {"spec",
                          {{"nodeName", node},

@@ -6,10 +6,13 @@
 //    configuration and CRD conversion webhook that names one of the routed Services is pointed at its
 //    loopback port with the test CA;
 //  - AwsStandIn: a TEST HELPER standing in for what cannot exist here: AWS and CAPA (AWSCluster endpoint and
-//    readiness, AWSMachine providerID and readiness), kubeadm on each machine (the machine "joins" a real local
-//    workload cluster: a kwok Node with that providerID, the control-plane static pods and kube-system's
-//    kubeadm-config), and cert-manager (its Certificates marked Ready; its webhook and CAPA's answered by an
-//    allow-all admission stub, tests/data/capi/admission_stub.py).
+//    readiness, AWSMachine providerID and readiness), kubeadm and the kubelet on each machine (the machine "joins"
+//    a real local workload cluster: a Node with that providerID run by the stand-in's own kwok, which serves the
+//    kubelet API; the control-plane static pods; kube-system's kubeadm-config; and on every control-plane machine
+//    a REAL etcd member named after its Node, with a serving certificate from the etcd CA KCP generated, added to
+//    the members as `kubeadm join` does, so KCP's etcd checks, leadership moves and member removals reach real
+//    etcd through the apiserver's port-forward), and cert-manager (its Certificates marked Ready; its webhook and
+//    CAPA's answered by an allow-all admission stub, tests/data/capi/admission_stub.py).
 #pragma once
 #include <kurator/core/kube.hpp>
 
@@ -109,15 +112,32 @@ class AwsStandIn {
   // The admission stub's port (route cert-manager-webhook and capa-webhook-service to it).
   int stub_port() const { return m_stub ? m_stub->port() : 0; }
   int machines_joined() const { return m_joined.load(); }
+  // The etcd members running now (their names are Node names).
+  std::set<std::string> etcd_members() const;
   std::set<std::string> held() const;
   // What it did, one line per action (for failure messages).
   std::string log() const;
 
  private:
+  struct EtcdMember {
+    int client = 0, client_http = 0, peer = 0;  // ports: TLS clients, loopback plain clients, peers
+    int pid = -1;
+    std::filesystem::path pid_file;
+  };
   void loop();
   void say(const std::string& line);
+  void start_kubelets();
+  // Starts (or finds running) the etcd member of control-plane Node `node` of cluster `cluster`: the first
+  // one founds the cluster, later ones are added first (kubeadm join). False while that cannot be done yet.
+  bool ensure_etcd(kube::Client& mgmt, const std::string& cluster, const std::string& node);
+  void stop_etcd(const std::string& node);
 
   Options m_opts;
+  std::filesystem::path m_dir, m_registry;
+  int m_kwok_pid = -1;
+  std::filesystem::path m_kwok_pid_file;
+  std::map<std::string, EtcdMember> m_etcd;  // Node name -> its member (slots made up front)
+  std::set<std::string> m_etcd_running;      // under m_mu
   std::unique_ptr<LoopbackServer> m_stub;
   std::atomic<bool> m_stop{false};
   std::atomic<int> m_joined{0};
