@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -143,29 +144,53 @@ Ports Ports::from_json(const json& j) {
   return p;
 }
 
+namespace {
+// The kernel's range for ports it hands out itself (bind to port 0, outgoing connections).
+std::pair<int, int> ephemeral_port_range() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int lo = 32768, hi = 60999;
+  if (!(in >> lo >> hi) || lo > hi) return {32768, 60999};
+  return {lo, hi};
+}
+}  // namespace
+
 Result<std::vector<int>> pick_free_ports(int n) {
+  // Listeners are put below the ephemeral range: a port there that is free now may be handed to some
+  // client's outgoing connection (another control plane's, say) before the server binds it, which made
+  // parallel creates fail with "address already in use". Randomly, so that concurrent pickers stay apart;
+  // bind(0) when the range below is too small.
+  constexpr int kLowest = 10000;
+  const auto [eph_lo, eph_hi] = ephemeral_port_range();
+  (void)eph_hi;
+  const bool below = eph_lo - kLowest >= 4 * n + 1000;
   std::vector<int> fds;
   std::vector<int> ports;
   auto close_all = [&] {
     for (int fd : fds) ::close(fd);
   };
-  for (int i = 0; i < n; ++i) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(kLowest, below ? eph_lo - 1 : kLowest);
+  int tries = 0;
+  while (static_cast<int>(ports.size()) < n) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       close_all();
       return Error(std::string("socket: ") + std::strerror(errno));
     }
-    fds.push_back(fd);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    const bool random = below && ++tries <= 100 * n;
+    addr.sin_port = htons(random ? static_cast<uint16_t>(pick(rng)) : 0);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       int e = errno;
+      ::close(fd);
+      if (random && e == EADDRINUSE) continue;  // taken: another one
       close_all();
       return Error(std::string("binding a free port on 127.0.0.1: ") + std::strerror(e), ExitCode::failure,
                    "is the loopback interface up? (ip link set lo up)");
     }
+    fds.push_back(fd);  // held until all are picked: distinct
     socklen_t len = sizeof addr;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       int e = errno;

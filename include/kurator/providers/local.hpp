@@ -76,7 +76,8 @@ struct Ports {
   json to_json() const;
   static Ports from_json(const json& j);
 };
-// Picks `n` distinct free TCP ports on 127.0.0.1 (binds port 0 on all of them at once, then releases).
+// Picks `n` distinct free TCP ports on 127.0.0.1, at random below the kernel's ephemeral port range (so
+// that no outgoing connection takes one before its server binds it), bound all at once, then released.
 Result<std::vector<int>> pick_free_ports(int n);
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool port_open(int port, std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
