@@ -268,38 +268,54 @@ Result<EnsureResult> ensure_providers(kube::Client& mgmt, const std::vector<Prov
   }
 
   KURATOR_TRY(apply_objects(mgmt, {*crd}, o.timeout));
-  kube::WaitOptions wo;
-  wo.tty = o.tty;
-  wo.progress = o.progress;
-  if (!have_cert_manager) {
-    out << fmt::format("cert-manager: applying {} objects\n", cert_manager.size());
-    auto targets = deployments_of(cert_manager);
-    if (auto st = apply_objects(mgmt, std::move(cert_manager), o.timeout); !st)
-      return st.error().context("applying cert-manager");
-    wo.timeout = o.timeout;
-    KURATOR_TRY(kube::wait_ready(mgmt, targets, wo));
-    res.cert_manager_installed = true;
-  }
-  KURATOR_TRY(check_cert_manager(mgmt, o));
-
-  // The providers at once (clusterctl installs them one after another).
+  // The providers at once (clusterctl installs them one after another), and while cert-manager comes up:
+  // only their cert-manager objects (Issuers, Certificates) need it answering; the rest (CRDs, RBAC, webhook
+  // configurations, Deployments whose pods wait for their certificate Secrets) goes in meanwhile.
   std::vector<kube::WaitTarget> targets;
-  for (const auto& c : components)
-    for (auto& t : deployments_of(c)) targets.push_back(std::move(t));
+  std::vector<json> certificates;
   std::vector<std::future<Status>> runs;
   for (size_t i = 0; i < todo.size(); ++i) {
+    for (auto& t : deployments_of(components[i])) targets.push_back(std::move(t));
+    std::vector<json> plain;
+    for (auto& obj : components[i]) {
+      if (obj.value("apiVersion", "").rfind("cert-manager.io/", 0) == 0)
+        certificates.push_back(std::move(obj));
+      else
+        plain.push_back(std::move(obj));
+    }
     out << fmt::format("provider {} {}: applying {} objects\n", todo[i]->inventory_name, todo[i]->version,
                        components[i].size());
-    runs.push_back(std::async(std::launch::async, [&mgmt, &o, objs = std::move(components[i])]() mutable {
+    runs.push_back(std::async(std::launch::async, [&mgmt, &o, objs = std::move(plain)]() mutable {
       return apply_objects(mgmt, std::move(objs), o.timeout);
     }));
   }
+  kube::WaitOptions wo;
+  wo.tty = o.tty;
+  wo.progress = o.progress;
+  auto cert_manager_ready = [&]() -> Status {
+    if (!have_cert_manager) {
+      out << fmt::format("cert-manager: applying {} objects\n", cert_manager.size());
+      auto cm_targets = deployments_of(cert_manager);
+      if (auto st = apply_objects(mgmt, std::move(cert_manager), o.timeout); !st)
+        return st.error().context("applying cert-manager");
+      wo.timeout = o.timeout;
+      KURATOR_TRY(kube::wait_ready(mgmt, cm_targets, wo));
+      res.cert_manager_installed = true;
+    }
+    return check_cert_manager(mgmt, o);
+  };
+  Status cm_status = cert_manager_ready();
   Status first;
   for (size_t i = 0; i < runs.size(); ++i) {
     auto st = runs[i].get();
     if (!st && first) first = st.error().context("applying provider " + todo[i]->inventory_name);
   }
+  if (!cm_status) return cm_status.error();
   if (!first) return first.error();
+  if (!certificates.empty()) {
+    out << fmt::format("providers: applying their {} cert-manager objects\n", certificates.size());
+    KURATOR_TRY(apply_objects(mgmt, std::move(certificates), o.timeout));
+  }
   std::vector<json> inventory;
   for (const auto* p : todo) inventory.push_back(inventory_object(*p));
   KURATOR_TRY(apply_objects(mgmt, std::move(inventory), o.timeout));
