@@ -13,8 +13,6 @@ namespace kurator::cli {
 namespace aws = providers::aws;
 namespace {
 
-bool given(const CLI::Option* o) { return o && o->count() > 0; }
-
 aws::Options options_of(Context& ctx) {
   aws::Options o;
   o.home = std::filesystem::absolute(ctx.home());
@@ -48,40 +46,38 @@ Result<Session> open_session(Context& ctx, const artifacts::StoreFlags& flags) {
 }  // namespace
 
 void add_aws_create_flags(CLI::App* cc, AwsFlags& f) {
-  f.options = {
-      cc->add_option("-n,--namespace", f.namespace_, "aws: the management cluster's namespace for the cluster "
-                                                     "objects (default default)"),
-      cc->add_option("--region", f.region, "aws: the AWS region (e.g. eu-central-1)"),
-      cc->add_option("--ssh-key-name", f.ssh_key_name, "aws: the EC2 key pair the machines accept"),
-      cc->add_option("--control-plane-machine-type", f.control_plane_machine_type,
-                     "aws: EC2 instance type of the control plane (default t3.large)"),
-      cc->add_option("--worker-machine-type", f.worker_machine_type,
-                     "aws: EC2 instance type of the workers (default t3.large)"),
-      cc->add_option("--pod-cidr", f.pod_cidr, "aws: the pods' CIDR (default 192.168.0.0/16)"),
-      cc->add_option("--service-cidr", f.service_cidr, "aws: the services' CIDR (default 10.96.0.0/12)"),
-      cc->add_option("--cni", f.cni, "aws: calico (the pinned Calico, applied once the cluster is up) or none"),
-      cc->add_option("--ami-id", f.ami_id, "aws: the machines' AMI (default: CAPA's published image)"),
-      cc->add_option("--control-plane-count", f.control_plane_count, "aws: control plane machines (odd; default 1)"),
-      cc->add_option("--worker-count", f.worker_count, "aws: worker machines (default 1)"),
+  auto text = [cc, &f](const std::string& flag, std::optional<std::string>& into, const std::string& help) {
+    f.options.push_back(
+        cc->add_option_function<std::string>(flag, [&into](const std::string& v) { into = v; }, help));
   };
+  auto count = [cc, &f](const std::string& flag, std::optional<int>& into, const std::string& help) {
+    f.options.push_back(cc->add_option_function<int>(flag, [&into](int v) { into = v; }, help));
+  };
+  auto& g = f.given;
+  text("-n,--namespace", g.namespace_,
+       "aws: the management cluster's namespace for the cluster objects (default default)");
+  text("--region", g.region, "aws: the AWS region (e.g. eu-central-1)");
+  text("--ssh-key-name", g.ssh_key_name, "aws: the EC2 key pair the machines accept");
+  text("--control-plane-machine-type", g.control_plane_machine_type,
+       "aws: EC2 instance type of the control plane (default t3.large)");
+  text("--worker-machine-type", g.worker_machine_type,
+       "aws: EC2 instance type of the workers (default t3.large)");
+  text("--pod-cidr", g.pod_cidr, "aws: the pods' CIDR (default 192.168.0.0/16)");
+  text("--service-cidr", g.service_cidr, "aws: the services' CIDR (default 10.96.0.0/12)");
+  text("--cni", g.cni, "aws: calico (the pinned Calico, applied once the cluster is up) or none");
+  text("--ami-id", g.ami_id, "aws: the machines' AMI (default: CAPA's published image)");
+  count("--control-plane-count", g.control_plane_count, "aws: control plane machines (odd; default 1)");
+  count("--worker-count", g.worker_count, "aws: worker machines (default 1)");
 }
 
 Status run_aws_create(Context& ctx, const std::string& name, const std::string& file, bool print_config,
-                      const std::string& kubernetes_version, const AwsFlags& f, const artifacts::StoreFlags& store) {
+                      const std::string& kubernetes_version, const AwsFlags& f,
+                      const artifacts::StoreFlags& store) {
   if (print_config) {
     std::cout << aws::sample_config(name.empty() ? "demo" : name) << std::flush;
     return {};
   }
-  aws::ConfigFlags cf;
-  std::optional<std::string>* strings[] = {&cf.namespace_, &cf.region,     &cf.ssh_key_name,
-                                           &cf.control_plane_machine_type, &cf.worker_machine_type,
-                                           &cf.pod_cidr, &cf.service_cidr, &cf.cni, &cf.ami_id};
-  const std::string* values[] = {&f.namespace_, &f.region,   &f.ssh_key_name, &f.control_plane_machine_type,
-                                 &f.worker_machine_type, &f.pod_cidr, &f.service_cidr, &f.cni, &f.ami_id};
-  for (size_t i = 0; i < std::size(strings); ++i)
-    if (given(f.options[i])) *strings[i] = *values[i];
-  if (given(f.options[9])) cf.control_plane_count = f.control_plane_count;
-  if (given(f.options[10])) cf.worker_count = f.worker_count;
+  aws::ConfigFlags cf = f.given;
   if (!kubernetes_version.empty()) cf.kubernetes_version = kubernetes_version;
   auto cfg = aws::load_config(name, file, cf);
   if (!cfg) return cfg.error();
@@ -135,14 +131,15 @@ void add_describe_command(CLI::App& app, Context& ctx) {
   auto* describe = verb(app, "describe", "Show details of resources (clusters)");
   auto name = std::make_shared<std::string>();
   auto* dc = describe->add_subcommand(
-      "cluster", "Show an aws cluster's Cluster API objects as a tree (Cluster, infrastructure, control plane, "
-                 "machine deployments, machines) with their status and the failing condition's message");
+      "cluster",
+      "Show an aws cluster's Cluster API objects as a tree (Cluster, infrastructure, control plane, "
+      "machine deployments, machines) with their status and the failing condition's message");
   dc->add_option("name", *name, "Cluster name")->required();
   dc->callback([&ctx, name] {
     auto o = options_of(ctx);
     if (!aws::is_aws_cluster(o.home, *name))
-      ctx.outcome = Error("describe cluster: \"" + *name + "\" is not an aws cluster kurator made", ExitCode::failure,
-                          "kurator get clusters lists them");
+      ctx.outcome = Error("describe cluster: \"" + *name + "\" is not an aws cluster kurator made",
+                          ExitCode::failure, "kurator get clusters lists them");
     else
       ctx.outcome = aws::describe(*name, o);
   });
