@@ -97,7 +97,7 @@ class DirectFleet : public Fleet {
     report.steps.resize(m_members.size());
     std::vector<Status> st(m_members.size());
     parallel_for(m_members.size(), [&](size_t i) {
-      auto r = remove_in_order(*m_clients[i], (*c)[i], deadline);
+      auto r = remove_in_order(*m_clients[i], (*c)[i], deadline, m_members[i].name);
       report.steps[i] = {m_members[i].name, r.deleted, r.absent};
       if (r.deleted > 0)
         progress_line(fmt::format("{}: removed {} objects ({} were not there)", m_members[i].name, r.deleted,

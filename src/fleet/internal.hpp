@@ -79,12 +79,13 @@ struct RemoveOutcome {
 // Issues the DELETEs of `objs` concurrently; `present` receives which ones existed.
 RemoveOutcome delete_objects(kube::Client& client, const std::vector<json>& objs, std::vector<bool>* present);
 // Waits until every object of `objs` is gone from `client` (polling), at most until `deadline`; returns
-// the ones still there with a short reason (e.g. a Namespace's NamespaceContentRemaining message).
+// the ones still there with a short reason (e.g. a Namespace's NamespaceContentRemaining message). With a
+// `where` (a cluster's name), a wait longer than a few seconds says every 5 s what it still waits for there.
 std::vector<std::string> wait_gone(kube::Client& client, const std::vector<json>& objs,
-                                   Clock::time_point deadline);
+                                   Clock::time_point deadline, const std::string& where = "");
 // Both, level by level in reverse dependency order.
-RemoveOutcome remove_in_order(kube::Client& client, const std::vector<json>& objs,
-                              Clock::time_point deadline);
+RemoveOutcome remove_in_order(kube::Client& client, const std::vector<json>& objs, Clock::time_point deadline,
+                              const std::string& where = "");
 
 // Empty when the apiserver of `cfg` answers GET /version within about `timeout`; otherwise why not.
 std::string probe(const kubeconfig::RestConfig& cfg, std::chrono::milliseconds timeout);

@@ -226,7 +226,7 @@ class KarmadaFleet : public Fleet {
       std::vector<json> deleted;
       for (size_t i = 0; i < group.size(); ++i)
         if (present[i]) deleted.push_back(group[i]);
-      auto l = wait_gone(m_karmada, deleted, deadline);
+      auto l = wait_gone(m_karmada, deleted, deadline, "karmada");
       for (auto& s : l) left.push_back("karmada: " + s);
       if (!on_members || deleted.empty()) return;
       std::vector<std::vector<std::string>> member_left(m_members.size());
@@ -235,7 +235,7 @@ class KarmadaFleet : public Fleet {
       // kKarmadaGrace, its template gone, kurator deletes in the member itself, saying so.
       const auto grace = std::min(deadline, Clock::now() + kKarmadaGrace);
       parallel_for(m_members.size(), [&](size_t i) {
-        if (wait_gone(*m_clients[i], deleted, grace).empty()) return;
+        if (wait_gone(*m_clients[i], deleted, grace, m_members[i].name).empty()) return;
         std::vector<json> still;
         for (const auto& o : deleted) {
           auto cur = m_clients[i]->get(o.value("apiVersion", ""), o.value("kind", ""),
@@ -250,7 +250,7 @@ class KarmadaFleet : public Fleet {
                           m_members[i].name, fmt::join(keys, ", ")));
           (void)delete_objects(*m_clients[i], still, nullptr);
         }
-        member_left[i] = wait_gone(*m_clients[i], deleted, deadline);
+        member_left[i] = wait_gone(*m_clients[i], deleted, deadline, m_members[i].name);
       });
       for (size_t i = 0; i < m_members.size(); ++i)
         for (auto& s : member_left[i]) left.push_back(m_members[i].name + ": " + s);

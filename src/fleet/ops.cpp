@@ -197,11 +197,32 @@ RemoveOutcome delete_objects(kube::Client& client, const std::vector<json>& objs
   return out;
 }
 
+namespace {
+// "Deployment/ns/x (Terminating, finalizers [...])" for an object last seen as `cur`.
+std::string gone_state(const json& key_obj, const json& cur) {
+  std::string why = cur.is_null() ? "could not be read" : "still present";
+  if (!cur.is_null() && !str_at(cur, "/metadata/deletionTimestamp").empty()) {
+    why = "Terminating";
+    if (cur.contains("/status/conditions"_json_pointer)) {
+      for (const auto& c : cur["status"]["conditions"]) {
+        if (c.value("status", "") == "True" && !c.value("message", std::string()).empty())
+          why += ": " + c.value("message", std::string());
+      }
+    }
+    if (auto f = cur.find("metadata")->find("finalizers"); f != cur["metadata"].end() && !f->empty())
+      why += " (finalizers " + f->dump() + ")";
+  }
+  return key_of(key_obj) + " (" + why + ")";
+}
+}  // namespace
+
 std::vector<std::string> wait_gone(kube::Client& client, const std::vector<json>& objs,
-                                   Clock::time_point deadline) {
+                                   Clock::time_point deadline, const std::string& where) {
   std::vector<size_t> pending(objs.size());
   for (size_t i = 0; i < objs.size(); ++i) pending[i] = i;
   std::vector<json> last(objs.size());
+  const auto t0 = Clock::now();
+  auto next_say = t0 + std::chrono::seconds(5);
   while (!pending.empty()) {
     std::vector<bool> gone(objs.size(), false);
     pooled(pending.size(), 8, [&](size_t k) {
@@ -216,30 +237,25 @@ std::vector<std::string> wait_gone(kube::Client& client, const std::vector<json>
     });
     std::erase_if(pending, [&](size_t i) { return gone[i]; });
     if (pending.empty() || Clock::now() >= deadline || cancel::requested()) break;
+    if (!where.empty() && Clock::now() >= next_say) {
+      std::vector<std::string> some;
+      for (size_t k = 0; k < pending.size() && k < 3; ++k)
+        some.push_back(gone_state(objs[pending[k]], last[pending[k]]));
+      if (pending.size() > 3) some.push_back(fmt::format("and {} more", pending.size() - 3));
+      progress_line(fmt::format("{}: waiting for {} object{} to be gone: {} ({:.0f}s)", where, pending.size(),
+                                pending.size() == 1 ? "" : "s", fmt::join(some, ", "),
+                                std::chrono::duration<double>(Clock::now() - t0).count()));
+      next_say = Clock::now() + std::chrono::seconds(5);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   std::vector<std::string> left;
-  for (size_t i : pending) {
-    const json& o = last[i];
-    std::string why = o.is_null() ? "could not be read" : "still present";
-    if (!o.is_null() && !str_at(o, "/metadata/deletionTimestamp").empty()) {
-      why = "Terminating";
-      if (o.contains("/status/conditions"_json_pointer)) {
-        for (const auto& c : o["status"]["conditions"]) {
-          if (c.value("status", "") == "True" && !c.value("message", std::string()).empty())
-            why += ": " + c.value("message", std::string());
-        }
-      }
-      if (auto f = o.find("metadata")->find("finalizers"); f != o["metadata"].end() && !f->empty())
-        why += " (finalizers " + f->dump() + ")";
-    }
-    left.push_back(key_of(objs[i]) + " (" + why + ")");
-  }
+  for (size_t i : pending) left.push_back(gone_state(objs[i], last[i]));
   return left;
 }
 
-RemoveOutcome remove_in_order(kube::Client& client, const std::vector<json>& objs,
-                              Clock::time_point deadline) {
+RemoveOutcome remove_in_order(kube::Client& client, const std::vector<json>& objs, Clock::time_point deadline,
+                              const std::string& where) {
   RemoveOutcome total;
   auto levels = kube::dependency_level_indices(objs);
   for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
@@ -253,7 +269,7 @@ RemoveOutcome remove_in_order(kube::Client& client, const std::vector<json>& obj
     std::vector<json> deleted;
     for (size_t i = 0; i < level.size(); ++i)
       if (present[i]) deleted.push_back(std::move(level[i]));
-    auto left = wait_gone(client, deleted, deadline);
+    auto left = wait_gone(client, deleted, deadline, where);
     total.left.insert(total.left.end(), left.begin(), left.end());
   }
   return total;

@@ -1,11 +1,12 @@
-// `create|get|describe|delete cluster --provider aws` against a local management cluster with the REAL Cluster
-// API controllers v1.14.0 (core, kubeadm bootstrap, kubeadm control plane) running beside it
+// `create|get|describe|delete cluster --provider aws` against a local management cluster with the REAL
+// Cluster API controllers v1.14.0 (core, kubeadm bootstrap, kubeadm control plane) running beside it
 // (tests/support/fleet_capi.hpp): they, not a simulator, reconcile the Cluster, KubeadmControlPlane,
-// MachineDeployment, MachineSet and Machines kurator applies, serve the webhooks and CRD conversion, and write the
-// kubeconfig. AWS, CAPA and kubeadm on the machines are played by AwsStandIn (a clearly named test helper), which
-// makes each machine join a real local workload cluster whose CA the test hands to KCP as `<name>-ca`, so the
-// kubeconfig KCP writes really reaches that apiserver, where kurator applies Calico; each control-plane machine
-// runs a real etcd member that KCP inspects, moves leadership off and removes through that apiserver.
+// MachineDeployment, MachineSet and Machines kurator applies, serve the webhooks and CRD conversion, and
+// write the kubeconfig. AWS, CAPA and kubeadm on the machines are played by AwsStandIn (a clearly named test
+// helper), which makes each machine join a real local workload cluster whose CA the test hands to KCP as
+// `<name>-ca`, so the kubeconfig KCP writes really reaches that apiserver, where kurator applies Calico; each
+// control-plane machine runs a real etcd member that KCP inspects, moves leadership off and removes through
+// that apiserver.
 #include <kurator/core/kube.hpp>
 #include <kurator/util/base64.hpp>
 #include <kurator/util/fs.hpp>
@@ -173,8 +174,8 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
   CHECK_FALSE(stdfs::exists(bed.home.path() / "clusters" / "demo"));
 
   // The real run: providers as clusterctl init installs them, the cluster objects, the control plane
-  // initialized by the real KCP, the kubeconfig KCP wrote, Calico into the workload cluster; then the wait for
-  // Available times out on the machine that does not boot, naming it.
+  // initialized by the real KCP, the kubeconfig KCP wrote, Calico into the workload cluster; then the wait
+  // for Available times out on the machine that does not boot, naming it.
   std::atomic<bool> scanning{true};
   std::vector<std::string> leaked;
   std::thread scanner([&] {
@@ -278,24 +279,30 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
       if (c.value("type", "") == type) return c.value("status", "");
     return std::string();
   };
-  auto kcp = mc->get("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane", "default", "demo-control-plane");
+  auto kcp = mc->get("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane", "default",
+                     "demo-control-plane");
   REQUIRE(kcp.ok());
   CHECK(condition(*kcp, "EtcdClusterHealthy") == "True");
   CHECK(condition(*kcp, "Available") == "True");
   cluster = mc->get("cluster.x-k8s.io/v1beta2", "Cluster", "default", "demo");
   REQUIRE(cluster.ok());
   CHECK(condition(*cluster, "Available") == "True");
-  auto ready_nodes = fleet.kubectl(wl, {"get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"}, kc);
+  auto ready_nodes = fleet.kubectl(
+      wl,
+      {"get", "nodes", "-o",
+       "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"},
+      kc);
   CHECK(ready_nodes.out.find("=False") == std::string::npos);
   CHECK(ready_nodes.out.find(first_cp + "=True") != std::string::npos);
   auto rows = bed.kurator({"get", "clusters"});
   CHECK(rows.out.find("Provisioned") != std::string::npos);
   auto third = bed.kurator(create_args);
   CHECK(third.exit_code == 0);
-  CHECK(third.out.find("already exists with the same settings and is Available; nothing to do") != std::string::npos);
+  CHECK(third.out.find("already exists with the same settings and is Available; nothing to do") !=
+        std::string::npos);
 
-  // scale: kurator re-renders the MachineDeployment with 3 workers; the real MachineSet controller makes the third
-  // Machine, which joins; the command ends when the cluster is Available with it.
+  // scale: kurator re-renders the MachineDeployment with 3 workers; the real MachineSet controller makes the
+  // third Machine, which joins; the command ends when the cluster is Available with it.
   auto scale = bed.kurator(with({"--wait-timeout", "90s"}, {"scale", "cluster", "demo", "--workers", "3"}));
   INFO(scale.err);
   CHECK(scale.exit_code == 0);
@@ -315,13 +322,16 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
   CHECK(scale_again.exit_code == 0);
   CHECK(scale_again.out.find("nothing to do") != std::string::npos);
 
-  // upgrade: a new control-plane AWSMachineTemplate and the KCP's version in one change, accepted by the real KCP
-  // webhook; the real KCP rolls its machine (the new one's etcd member joins, leadership moves to it, the old
-  // member is removed), then the workers roll to the new version.
-  auto up = bed.kurator(with({"--wait-timeout", "240s"}, {"upgrade", "cluster", "demo", "--kubernetes-version", "v1.36.0"}), true);
+  // upgrade: a new control-plane AWSMachineTemplate and the KCP's version in one change, accepted by the real
+  // KCP webhook; the real KCP rolls its machine (the new one's etcd member joins, leadership moves to it, the
+  // old member is removed), then the workers roll to the new version.
+  auto up = bed.kurator(
+      with({"--wait-timeout", "240s"}, {"upgrade", "cluster", "demo", "--kubernetes-version", "v1.36.0"}),
+      true);
   INFO(up.err + "\n--- stand-in:\n" + aws.log() + "\n--- controllers:\n" + controllers.log());
   CHECK(up.exit_code == 0);
-  kcp = mc->get("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane", "default", "demo-control-plane");
+  kcp = mc->get("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane", "default",
+                "demo-control-plane");
   REQUIRE(kcp.ok());
   CHECK((*kcp)["spec"]["version"] == "v1.36.0");
   CHECK((*kcp)["spec"]["machineTemplate"]["spec"]["infrastructureRef"]["name"] == "demo-control-plane-v1-36-0");
@@ -334,11 +344,13 @@ TEST_CASE("e2e aws: create against the real Cluster API controllers, describe, k
   auto all_machines = mc->list("cluster.x-k8s.io/v1beta2", "Machine", {.namespace_ = "default"});
   REQUIRE(all_machines.ok());
   CHECK((*all_machines)["items"].size() == 4);
-  for (const auto& m : (*all_machines)["items"]) CHECK(m.value("/spec/version"_json_pointer, std::string()) == "v1.36.0");
+  for (const auto& m : (*all_machines)["items"])
+    CHECK(m.value("/spec/version"_json_pointer, std::string()) == "v1.36.0");
   const std::string new_cp = cp_node();
   CHECK_FALSE(new_cp.empty());
   CHECK(new_cp != first_cp);
-  auto up_again = bed.kurator({"--wait-timeout", "30s", "upgrade", "cluster", "demo", "--kubernetes-version", "v1.36.0"});
+  auto up_again =
+      bed.kurator({"--wait-timeout", "30s", "upgrade", "cluster", "demo", "--kubernetes-version", "v1.36.0"});
   CHECK(up_again.exit_code == 0);
   CHECK(up_again.out.find("nothing to do") != std::string::npos);
 

@@ -263,7 +263,9 @@ AwsStandIn::~AwsStandIn() {
 namespace {
 constexpr int kFirstNodeIp = 10;  // Nodes are ip-127-0-1-10, -11, …
 constexpr int kNodeSlots = 24;
-std::string node_name(int ip) { return "ip-127-0-1-" + std::to_string(ip); }
+std::string node_name(int ip) {
+  return "ip-127-0-1-" + std::to_string(ip);
+}
 }  // namespace
 
 // The machines' kubelets: a kwok of the stand-in's own for the Nodes it registers (annotation
@@ -272,7 +274,8 @@ std::string node_name(int ip) { return "ip-127-0-1-" + std::to_string(ip); }
 // member, kube-apiserver-<node>:6443 the workload apiserver (whose serving certificate is CN=kube-apiserver,
 // as kubeadm's). Every slot's ports are chosen up front since kwok reads its configuration once.
 void AwsStandIn::start_kubelets() {
-  m_dir = stdfs::temp_directory_path() / ("kurator-aws-standin-" + m_opts.workload.name + "-" + std::to_string(::getpid()));
+  m_dir = stdfs::temp_directory_path() /
+          ("kurator-aws-standin-" + m_opts.workload.name + "-" + std::to_string(::getpid()));
   stdfs::create_directories(m_dir / "home");
   m_registry = m_opts.workload.dir.parent_path().parent_path() / "test-processes";
   stdfs::create_directories(m_registry);
@@ -317,8 +320,8 @@ void AwsStandIn::start_kubelets() {
   auto pid = process::start_daemon(spec);
   REQUIRE(pid.ok());
   m_kwok_pid = *pid;
-  say("kubelets: kwok (pid " + std::to_string(m_kwok_pid) + ") serving the kubelet API on 127.0.0.1:" +
-      std::to_string(kwok_port));
+  say("kubelets: kwok (pid " + std::to_string(m_kwok_pid) +
+      ") serving the kubelet API on 127.0.0.1:" + std::to_string(kwok_port));
 }
 
 bool AwsStandIn::ensure_etcd(kube::Client& mgmt, const std::string& cluster, const std::string& node) {
@@ -348,7 +351,8 @@ bool AwsStandIn::ensure_etcd(kube::Client& mgmt, const std::string& cluster, con
       return false;
     }
     stdfs::create_directories(pki_dir);
-    if (!fs::write_file_atomic(pki_dir / "ca.crt", *crt) || !fs::write_file_atomic(pki_dir / "server.crt", leaf->cert_pem) ||
+    if (!fs::write_file_atomic(pki_dir / "ca.crt", *crt) ||
+        !fs::write_file_atomic(pki_dir / "server.crt", leaf->cert_pem) ||
         !fs::write_private_file(pki_dir / "server.key", leaf->key_pem))
       return false;
   }
@@ -356,7 +360,8 @@ bool AwsStandIn::ensure_etcd(kube::Client& mgmt, const std::string& cluster, con
   std::string initial = node + "=" + peer_url, state = "new";
   std::string through;  // a running member (kubeadm join adds the new one through the cluster)
   for (const auto& [n, m] : m_etcd)
-    if (n != node && m.pid > 0 && process::is_alive(m.pid)) through = "http://127.0.0.1:" + std::to_string(m.client_http);
+    if (n != node && m.pid > 0 && process::is_alive(m.pid))
+      through = "http://127.0.0.1:" + std::to_string(m.client_http);
   if (!through.empty()) {
     http::Client hc;
     auto call = [&](const std::string& path, const json& body) -> std::optional<json> {
@@ -541,11 +546,13 @@ void AwsStandIn::loop() {
           if (ref.value("kind", "") == "Machine") owner = ref.value("name", "");
         if (owner.empty()) continue;
         auto machine = mgmt->get("cluster.x-k8s.io/v1beta2", "Machine", ns, owner);
-        if (!machine || machine->value("/spec/bootstrap/dataSecretName"_json_pointer, std::string()).empty()) continue;
+        if (!machine || machine->value("/spec/bootstrap/dataSecretName"_json_pointer, std::string()).empty())
+          continue;
         const std::string version = machine->value("/spec/version"_json_pointer, std::string());
         if (!node_of.count(name)) node_of[name] = node_name(next_ip++);
         const std::string node = node_of[name];
-        const std::string provider_id = "aws:///us-east-1a/i-" + std::to_string(1000000 + std::hash<std::string>{}(name) % 9000000);
+        const std::string provider_id =
+            "aws:///us-east-1a/i-" + std::to_string(1000000 + std::hash<std::string>{}(name) % 9000000);
         auto labels = m.value("/metadata/labels"_json_pointer, json::object());
         const bool control_plane = labels.contains("cluster.x-k8s.io/control-plane");
         if (m.value("/spec/providerID"_json_pointer, std::string()).empty()) {
@@ -564,29 +571,31 @@ void AwsStandIn::loop() {
         // static pods, and the first one leaves kubeadm-config behind (what `kubeadm init` uploads).
         if (wl->get("v1", "Node", "", node)) continue;
         // kubeadm init/join --control-plane: the node's etcd member first (the apiserver needs it).
-        if (control_plane && !ensure_etcd(*mgmt, labels.value("cluster.x-k8s.io/cluster-name", ""), node)) continue;
+        if (control_plane && !ensure_etcd(*mgmt, labels.value("cluster.x-k8s.io/cluster-name", ""), node))
+          continue;
         json res = {{"cpu", "4"}, {"memory", "16Gi"}, {"pods", "110"}};
-        json node_obj = {{"apiVersion", "v1"},
-                         {"kind", "Node"},
-                         {"metadata",
-                          {{"name", node},
-                           {"annotations", {{"kwok.x-k8s.io/node", "aws-standin"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
-                           {"labels",
-                            {{"type", "kwok"},
-                             {"kubernetes.io/hostname", node},
-                             {"kubernetes.io/os", "linux"},
-                             {"kubernetes.io/arch", "amd64"}}}}},
-                         {"spec", {{"providerID", provider_id}}},
-                         {"status",
-                          {{"allocatable", res},
-                           {"capacity", res},
-                           // The kubelet's address (the stand-in's kwok; its port from kwok's --node-port).
-                           {"addresses", json::array({{{"type", "InternalIP"}, {"address", "127.0.0.1"}}})},
-                           {"nodeInfo",
-                            {{"architecture", "amd64"},
-                             {"operatingSystem", "linux"},
-                             {"kubeletVersion", version},
-                             {"kubeProxyVersion", version}}}}}};
+        json node_obj = {
+            {"apiVersion", "v1"},
+            {"kind", "Node"},
+            {"metadata",
+             {{"name", node},
+              {"annotations", {{"kwok.x-k8s.io/node", "aws-standin"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
+              {"labels",
+               {{"type", "kwok"},
+                {"kubernetes.io/hostname", node},
+                {"kubernetes.io/os", "linux"},
+                {"kubernetes.io/arch", "amd64"}}}}},
+            {"spec", {{"providerID", provider_id}}},
+            {"status",
+             {{"allocatable", res},
+              {"capacity", res},
+              // The kubelet's address (the stand-in's kwok; its port from kwok's --node-port).
+              {"addresses", json::array({{{"type", "InternalIP"}, {"address", "127.0.0.1"}}})},
+              {"nodeInfo",
+               {{"architecture", "amd64"},
+                {"operatingSystem", "linux"},
+                {"kubeletVersion", version},
+                {"kubeProxyVersion", version}}}}}};
         if (control_plane) {
           node_obj["metadata"]["labels"]["node-role.kubernetes.io/control-plane"] = "";
           node_obj["spec"]["taints"] =
@@ -596,18 +605,20 @@ void AwsStandIn::loop() {
         if (!created && created.error().http_status != 409) continue;
         if (control_plane) {
           for (const std::string comp : {"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"}) {
-            json pod = {{"apiVersion", "v1"},
-                        {"kind", "Pod"},
-                        {"metadata",
-                         {{"name", comp + "-" + node},
-                          {"namespace", "kube-system"},
-                          {"annotations", {{"kubernetes.io/config.mirror", "standin"}, {"kubernetes.io/config.source", "file"}}},
-                          {"labels", {{"component", comp}, {"tier", "control-plane"}}}}},
-                        {"spec",
-                         {{"nodeName", node},
-                          {"tolerations", json::array({{{"operator", "Exists"}}})},
-                          {"containers", json::array({{{"name", comp},
-                                                       {"image", "registry.k8s.io/" + comp + ":" + version}}})}}}};
+            json pod = {
+                {"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata",
+                 {{"name", comp + "-" + node},
+                  {"namespace", "kube-system"},
+                  {"annotations",
+                   {{"kubernetes.io/config.mirror", "standin"}, {"kubernetes.io/config.source", "file"}}},
+                  {"labels", {{"component", comp}, {"tier", "control-plane"}}}}},
+                {"spec",
+                 {{"nodeName", node},
+                  {"tolerations", json::array({{{"operator", "Exists"}}})},
+                  {"containers",
+                   json::array({{{"name", comp}, {"image", "registry.k8s.io/" + comp + ":" + version}}})}}}};
             (void)wl->create(pod);
           }
           json cc = {{"apiVersion", "kubeadm.k8s.io/v1beta4"},

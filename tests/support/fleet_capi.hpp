@@ -6,13 +6,14 @@
 //    configuration and CRD conversion webhook that names one of the routed Services is pointed at its
 //    loopback port with the test CA;
 //  - AwsStandIn: a TEST HELPER standing in for what cannot exist here: AWS and CAPA (AWSCluster endpoint and
-//    readiness, AWSMachine providerID and readiness), kubeadm and the kubelet on each machine (the machine "joins"
-//    a real local workload cluster: a Node with that providerID run by the stand-in's own kwok, which serves the
-//    kubelet API; the control-plane static pods; kube-system's kubeadm-config; and on every control-plane machine
-//    a REAL etcd member named after its Node, with a serving certificate from the etcd CA KCP generated, added to
-//    the members as `kubeadm join` does, so KCP's etcd checks, leadership moves and member removals reach real
-//    etcd through the apiserver's port-forward), and cert-manager (its Certificates marked Ready; its webhook and
-//    CAPA's answered by an allow-all admission stub, tests/data/capi/admission_stub.py).
+//    readiness, AWSMachine providerID and readiness), kubeadm and the kubelet on each machine (the machine
+//    "joins" a real local workload cluster: a Node with that providerID run by the stand-in's own kwok, which
+//    serves the kubelet API; the control-plane static pods; kube-system's kubeadm-config; and on every
+//    control-plane machine a REAL etcd member named after its Node, with a serving certificate from the etcd
+//    CA KCP generated, added to the members as `kubeadm join` does, so KCP's etcd checks, leadership moves
+//    and member removals reach real etcd through the apiserver's port-forward), and cert-manager (its
+//    Certificates marked Ready; its webhook and CAPA's answered by an allow-all admission stub,
+//    tests/data/capi/admission_stub.py).
 #pragma once
 #include <kurator/core/kube.hpp>
 
