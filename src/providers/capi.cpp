@@ -276,6 +276,7 @@ Result<EnsureResult> ensure_providers(kube::Client& mgmt, const std::vector<Prov
   std::vector<std::future<Status>> runs;
   for (size_t i = 0; i < todo.size(); ++i) {
     for (auto& t : deployments_of(components[i])) targets.push_back(std::move(t));
+    const size_t count = components[i].size();
     std::vector<json> plain;
     for (auto& obj : components[i]) {
       if (obj.value("apiVersion", "").rfind("cert-manager.io/", 0) == 0)
@@ -284,7 +285,7 @@ Result<EnsureResult> ensure_providers(kube::Client& mgmt, const std::vector<Prov
         plain.push_back(std::move(obj));
     }
     out << fmt::format("provider {} {}: applying {} objects\n", todo[i]->inventory_name, todo[i]->version,
-                       components[i].size());
+                       count);
     runs.push_back(std::async(std::launch::async, [&mgmt, &o, objs = std::move(plain)]() mutable {
       return apply_objects(mgmt, std::move(objs), o.timeout);
     }));

@@ -145,12 +145,12 @@ Ports Ports::from_json(const json& j) {
 }
 
 namespace {
-// The kernel's range for ports it hands out itself (bind to port 0, outgoing connections).
-std::pair<int, int> ephemeral_port_range() {
+// The lowest port the kernel hands out itself (bind to port 0, outgoing connections).
+int ephemeral_port_low() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
-  int lo = 32768, hi = 60999;
-  if (!(in >> lo >> hi) || lo > hi) return {32768, 60999};
-  return {lo, hi};
+  int lo = 32768;
+  if (!(in >> lo) || lo <= 0) return 32768;
+  return lo;
 }
 }  // namespace
 
@@ -160,8 +160,7 @@ Result<std::vector<int>> pick_free_ports(int n) {
   // parallel creates fail with "address already in use". Randomly, so that concurrent pickers stay apart;
   // bind(0) when the range below is too small.
   constexpr int kLowest = 10000;
-  const auto [eph_lo, eph_hi] = ephemeral_port_range();
-  (void)eph_hi;
+  const int eph_lo = ephemeral_port_low();
   const bool below = eph_lo - kLowest >= 4 * n + 1000;
   std::vector<int> fds;
   std::vector<int> ports;

@@ -284,7 +284,7 @@ void AwsStandIn::start_kubelets() {
   const int kwok_port = (*ports)[3 * kNodeSlots];
   auto wl = client_of(m_opts.workload);
   const std::string server = wl->config().server;
-  const int apiserver_port = std::stoi(server.substr(server.rfind(':') + 1));
+  m_apiserver_port = std::stoi(server.substr(server.rfind(':') + 1));
   auto forward = [](const std::string& pod, int port, int target) {
     return "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: PortForward\nmetadata:\n  name: " + pod +
            "\n  namespace: kube-system\nspec:\n  forwards:\n  - ports: [" + std::to_string(port) +
@@ -300,7 +300,7 @@ void AwsStandIn::start_kubelets() {
     m.pid_file = m_registry / ("etcd-" + node + "-" + std::to_string(::getpid()) + ".pid");
     m_etcd[node] = m;
     config += (config.empty() ? "" : "---\n") + forward("etcd-" + node, 2379, m.client) + "---\n" +
-              forward("kube-apiserver-" + node, 6443, apiserver_port);
+              forward("kube-apiserver-" + node, 6443, m_apiserver_port);
   }
   REQUIRE(fs::write_file_atomic(m_dir / "kwok.yaml", config).ok());
   process::DaemonSpec spec;
@@ -476,7 +476,7 @@ void AwsStandIn::loop() {
   auto wl = client_of(m_opts.workload);
   const std::string ns = m_opts.namespace_;
   const std::string endpoint_host = "127.0.0.1";
-  const int endpoint_port = std::stoi(wl->config().server.substr(wl->config().server.rfind(':') + 1));
+  const int endpoint_port = m_apiserver_port;
   int next_ip = kFirstNodeIp;
   std::map<std::string, std::string> node_of;  // AWSMachine name -> Node name
   while (!m_stop.load()) {

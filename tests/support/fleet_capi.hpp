@@ -135,6 +135,7 @@ class AwsStandIn {
 
   Options m_opts;
   std::filesystem::path m_dir, m_registry;
+  int m_apiserver_port = 0;  // the workload apiserver's: the machines' endpoint
   int m_kwok_pid = -1;
   std::filesystem::path m_kwok_pid_file;
   std::map<std::string, EtcdMember> m_etcd;  // Node name -> its member (slots made up front)
